@@ -1,0 +1,81 @@
+//! Settings of a ledger handle, with the defaults a CI system would pick.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::policy::ProtectedRefs;
+use crate::store::Synchronous;
+
+/// How a ledger handle behaves. Build it with struct update syntax from
+/// [`Config::default`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long a write waits for another process's write lock before it
+    /// gives up with [`crate::Error::Busy`]. Default 5 s.
+    pub busy_timeout: Duration,
+    /// Durability of each commit. Default `Normal`.
+    pub synchronous: Synchronous,
+    /// Where run directories are made; `None` makes none. Default `None`.
+    pub base_dir: Option<PathBuf>,
+    /// Refs whose active run a newer push leaves running. Default none.
+    pub protected_refs: ProtectedRefs,
+    /// How long a claim or heartbeat keeps a run's lease. Default 60 s.
+    pub lease: Duration,
+    /// How superseded and canceled runs' containers are stopped.
+    pub kill: KillConfig,
+    /// Which container runtime kills go to. Default Docker.
+    pub runtime: RuntimeConfig,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            busy_timeout: Duration::from_secs(5),
+            synchronous: Synchronous::Normal,
+            base_dir: None,
+            protected_refs: ProtectedRefs::default(),
+            lease: Duration::from_secs(60),
+            kill: KillConfig::default(),
+            runtime: RuntimeConfig::default(),
+        }
+    }
+}
+
+/// The kill protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KillConfig {
+    /// The first signal sent, as `docker kill --signal`. Default `SIGKILL`.
+    pub signal: String,
+    /// With a signal other than SIGKILL: how long the container gets to exit
+    /// before SIGKILL follows. `None` sends the signal alone. Default `None`.
+    pub grace: Option<Duration>,
+    /// The longest all kills of one operation may delay it. A hung or absent
+    /// engine costs at most this much; the kill is then recorded as failed
+    /// and reconcile retries it. Default 10 s.
+    pub timeout: Duration,
+}
+
+impl Default for KillConfig {
+    fn default() -> KillConfig {
+        KillConfig {
+            signal: "SIGKILL".to_owned(),
+            grace: None,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Where containers live.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RuntimeConfig {
+    /// The Docker Engine API, or Podman's compatible socket: at `host` (a
+    /// `unix://` path), else where `DOCKER_HOST` points, else the default
+    /// socket. Connected on first use.
+    #[default]
+    Docker,
+    /// The Docker Engine API at this address (`unix:///path/docker.sock`).
+    DockerAt(String),
+    /// Kills are recorded but not carried out: for callers that manage
+    /// their own processes and read the ledger to learn what to stop.
+    RecordOnly,
+}
