@@ -149,15 +149,13 @@ impl Runs {
         let protected = self.config.protected_refs.matches(&push.ref_name);
         let base = self.config.base_dir.as_deref();
         let mut made_dir: Option<(String, String)> = None;
-        let result = self
-            .store
-            .create(&push, protected, Timestamp::now(), &mut |run| {
-                if let Some(base) = base {
-                    made_dir = Some((run.repo.clone(), run.id.clone()));
-                    rundir::create(base, &run.repo, &run.id)?;
-                }
-                Ok(())
-            });
+        let result = self.store.create(&push, protected, now(), &mut |run| {
+            if let Some(base) = base {
+                made_dir = Some((run.repo.clone(), run.id.clone()));
+                rundir::create(base, &run.repo, &run.id)?;
+            }
+            Ok(())
+        });
         let mut created = match result {
             Ok(created) => created,
             Err(err) => {
@@ -216,7 +214,7 @@ impl Runs {
         let Some(outcomes) = self.killer.kill_all(&targets) else {
             return vec![KillOutcome::Recorded; targets.len()];
         };
-        let now = Timestamp::now();
+        let now = now();
         for (target, outcome) in targets.iter().zip(&outcomes) {
             if let Err(error) = self.store.record_kill(&target.run_id, outcome, now) {
                 tracing::warn!(
@@ -253,7 +251,7 @@ impl Runs {
             expected,
             to,
             Reason::Requested,
-            Timestamp::now(),
+            now(),
             self.config.lease,
         )?;
         self.kill_if_requested(run)
@@ -286,23 +284,21 @@ impl Runs {
         if let Some(group) = &filter.group {
             validate::group_key(group)?;
         }
-        self.store
-            .claim(filter, Timestamp::now(), self.config.lease)
+        self.store.claim(filter, now(), self.config.lease)
     }
 
     /// Renews the lease of an active run for another lease period.
     pub fn heartbeat(&self, run_id: &str) -> Result<Run> {
         self.check_process()?;
         validate::run_id(run_id)?;
-        self.store
-            .heartbeat(run_id, Timestamp::now(), self.config.lease)
+        self.store.heartbeat(run_id, now(), self.config.lease)
     }
 
     /// Cancels a live run; an active run's container is killed.
     pub fn cancel(&self, run_id: &str) -> Result<Run> {
         self.check_process()?;
         validate::run_id(run_id)?;
-        let (run, _) = self.store.cancel(run_id, Timestamp::now())?;
+        let (run, _) = self.store.cancel(run_id, now())?;
         self.kill_if_requested(run)
     }
 
@@ -328,7 +324,7 @@ impl Runs {
         }
         let actual = *actual;
         self.store
-            .record_late_container(run_id, container_id, Timestamp::now())?;
+            .record_late_container(run_id, container_id, now())?;
         self.kill_and_record(vec![KillTarget {
             run_id: run_id.to_owned(),
             container_id: container_id.to_owned(),
@@ -356,7 +352,7 @@ impl Runs {
     /// Safe to call from many processes at once.
     pub fn reconcile(&self) -> Result<Reconciled> {
         self.check_process()?;
-        let orphaned = self.store.orphan_expired(Timestamp::now())?;
+        let orphaned = self.store.orphan_expired(now())?;
         if !orphaned.is_empty() {
             let run_ids: Vec<&str> = orphaned.iter().map(|run| run.id.as_str()).collect();
             tracing::info!(orphaned = ?run_ids, "reconcile failed runs whose lease expired");
@@ -470,7 +466,7 @@ impl Runs {
         self.check_process()?;
         let older_than = SignedDuration::try_from(older_than)
             .map_err(|_| Error::invalid("older_than", "is too long"))?;
-        let cutoff = Timestamp::now()
+        let cutoff = now()
             .checked_sub(older_than)
             .map_err(|_| Error::invalid("older_than", "reaches before the year -9999"))?;
         let pruned = self.store.prune(keep_per_group, cutoff)?;
@@ -509,6 +505,17 @@ impl Runs {
             std::thread::sleep(CHANGE_POLL.min(left));
         }
     }
+}
+
+/// The current time at the precision the ledger stores (milliseconds), so a
+/// run handed back from a write equals the same run read again.
+fn now() -> Timestamp {
+    to_millis(Timestamp::now())
+}
+
+/// Truncates a time to whole milliseconds.
+pub(crate) fn to_millis(at: Timestamp) -> Timestamp {
+    Timestamp::from_millisecond(at.as_millisecond()).unwrap_or(at)
 }
 
 /// The labels of `run`'s container; see [`Runs::container_labels`].

@@ -166,7 +166,7 @@ impl Push {
             ref_name: self.ref_name.clone(),
             sha,
             group_key,
-            pushed_at: self.pushed_at,
+            pushed_at: self.pushed_at.map(crate::ledger::to_millis),
         })
     }
 }
