@@ -333,7 +333,9 @@ typedef struct runs_run_list {
 typedef struct runs_history_entry {
     // The run that moved.
     const char *run_id;
-    // False for the creation of the run, which left no state.
+    // False when the run was born in `to` rather than moved there (a push
+    // older than a live run is recorded directly as superseded). A run
+    // created pending has no row for its creation.
     bool has_from;
     // The state it left; meaningful only when `has_from` is true.
     runs_state from;

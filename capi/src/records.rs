@@ -205,7 +205,9 @@ pub unsafe extern "C" fn runs_run_list_free(list: *mut runs_run_list) {
 pub struct runs_history_entry {
     /// The run that moved.
     pub run_id: *const c_char,
-    /// False for the creation of the run, which left no state.
+    /// False when the run was born in `to` rather than moved there (a push
+    /// older than a live run is recorded directly as superseded). A run
+    /// created pending has no row for its creation.
     pub has_from: bool,
     /// The state it left; meaningful only when `has_from` is true.
     pub from: runs_state,
