@@ -47,7 +47,7 @@ class ConflictError(RunledgerError):
     """A compare-and-set found the run in another state than the caller
     expected: someone else moved it first, and nothing changed. ``actual``
     is the state the run is really in, ``expected`` the state the caller
-    named (``"live"`` for a cancel)."""
+    named (``"pending or active"`` for a cancel)."""
 
     def __init__(
         self,

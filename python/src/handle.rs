@@ -116,7 +116,9 @@ fn path_argument(field: &'static str, value: &Bound<'_, PyAny>) -> PyResult<Path
             .name()
             .map(|name| name.to_string())
             .unwrap_or_default();
-        PyTypeError::new_err(format!("{field} must be a str or os.PathLike path, not {type_name}"))
+        PyTypeError::new_err(format!(
+            "{field} must be a str or os.PathLike path, not {type_name}"
+        ))
     })
 }
 
@@ -144,7 +146,9 @@ fn runtime_argument(value: &Bound<'_, PyAny>) -> PyResult<runledger::RuntimeConf
         });
     }
     let path = path_argument("runtime", value)?;
-    Ok(runledger::RuntimeConfig::DockerAt(path.to_string_lossy().into_owned()))
+    Ok(runledger::RuntimeConfig::DockerAt(
+        path.to_string_lossy().into_owned(),
+    ))
 }
 
 /// A page size or count given as a Python int, checked into `u32`.
@@ -164,7 +168,7 @@ impl Runs {
         busy_timeout = None,
         synchronous = "normal",
         base_dir = None,
-        protected_refs = Vec::new(),
+        protected_refs = None,
         lease = None,
         kill_signal = "SIGKILL",
         kill_grace = None,
@@ -178,7 +182,7 @@ impl Runs {
         busy_timeout: Option<&Bound<'_, PyAny>>,
         synchronous: &str,
         base_dir: Option<&Bound<'_, PyAny>>,
-        protected_refs: Vec<String>,
+        protected_refs: Option<Vec<String>>,
         lease: Option<&Bound<'_, PyAny>>,
         kill_signal: &str,
         kill_grace: Option<&Bound<'_, PyAny>>,
@@ -192,11 +196,11 @@ impl Runs {
                 Some(value) => from_duration("busy_timeout", value)?,
                 None => defaults.busy_timeout,
             },
-            synchronous: synchronous
-                .parse()
-                .map_err(|error| to_py_err(py, error))?,
-            base_dir: base_dir.map(|dir| path_argument("base_dir", dir)).transpose()?,
-            protected_refs: runledger::ProtectedRefs::new(protected_refs),
+            synchronous: synchronous.parse().map_err(|error| to_py_err(py, error))?,
+            base_dir: base_dir
+                .map(|dir| path_argument("base_dir", dir))
+                .transpose()?,
+            protected_refs: runledger::ProtectedRefs::new(protected_refs.unwrap_or_default()),
             lease: match lease {
                 Some(value) => from_duration("lease", value)?,
                 None => defaults.lease,
@@ -217,7 +221,11 @@ impl Runs {
             },
         };
         if kill_signal.is_empty() {
-            return Err(invalid_input(py, "kill_signal", "must not be empty".to_owned()));
+            return Err(invalid_input(
+                py,
+                "kill_signal",
+                "must not be empty".to_owned(),
+            ));
         }
         let opened = py
             .detach(|| Opened::open(&path, config.clone()))
@@ -305,7 +313,12 @@ impl Runs {
 
     /// Moves the oldest pending run to active and returns it, or `None`.
     #[pyo3(signature = (repo = None, group = None))]
-    fn claim(&self, py: Python<'_>, repo: Option<String>, group: Option<String>) -> PyResult<Option<Run>> {
+    fn claim(
+        &self,
+        py: Python<'_>,
+        repo: Option<String>,
+        group: Option<String>,
+    ) -> PyResult<Option<Run>> {
         let filter = runledger::ClaimFilter { repo, group };
         Ok(self.call(py, |runs| runs.claim(&filter))?.map(Run::new))
     }
@@ -325,7 +338,12 @@ impl Runs {
     }
 
     /// Records the container a runner started for its active run.
-    fn attach_container(&self, py: Python<'_>, run_id: String, container_id: String) -> PyResult<Run> {
+    fn attach_container(
+        &self,
+        py: Python<'_>,
+        run_id: String,
+        container_id: String,
+    ) -> PyResult<Run> {
         self.call(py, |runs| runs.attach_container(&run_id, &container_id))
             .map(Run::new)
     }

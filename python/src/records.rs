@@ -11,6 +11,16 @@ use pyo3::types::{PyDateTime, PyTuple};
 use crate::states::state_object;
 use crate::time::{to_datetime, to_optional_datetime};
 
+/// A string as Python's `repr` shows it.
+fn quoted(value: &str) -> String {
+    format!("'{}'", value.escape_default())
+}
+
+/// An optional string as Python's `repr` shows it.
+fn quoted_opt(value: Option<&str>) -> String {
+    value.map_or_else(|| "None".to_owned(), quoted)
+}
+
 /// One CI execution of one pushed commit.
 #[pyclass(frozen, module = "runledger", name = "Run")]
 pub(crate) struct Run {
@@ -108,12 +118,12 @@ impl Run {
 
     fn __repr__(&self) -> String {
         format!(
-            "Run(id={:?}, repo={:?}, ref_name={:?}, sha={:?}, state={:?})",
-            self.inner.id,
-            self.inner.repo,
-            self.inner.ref_name,
-            self.inner.sha,
-            self.inner.state.as_str()
+            "Run(id={}, repo={}, ref_name={}, sha={}, state={})",
+            quoted(&self.inner.id),
+            quoted(&self.inner.repo),
+            quoted(&self.inner.ref_name),
+            quoted(&self.inner.sha),
+            quoted(self.inner.state.as_str())
         )
     }
 
@@ -124,8 +134,12 @@ impl Run {
         };
         let equal = self.inner == other.get().inner;
         match op {
-            CompareOp::Eq => equal.into_pyobject(py).map_or(py.None(), |b| b.to_owned().into_any().unbind()),
-            CompareOp::Ne => (!equal).into_pyobject(py).map_or(py.None(), |b| b.to_owned().into_any().unbind()),
+            CompareOp::Eq => equal
+                .into_pyobject(py)
+                .map_or(py.None(), |b| b.to_owned().into_any().unbind()),
+            CompareOp::Ne => (!equal)
+                .into_pyobject(py)
+                .map_or(py.None(), |b| b.to_owned().into_any().unbind()),
             _ => py.NotImplemented(),
         }
     }
@@ -140,8 +154,13 @@ impl Run {
     }
 
     /// Pickles as the plain fields, rebuilt by `runledger._native._run_from_fields`.
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
-        let rebuild = py.import("runledger._native")?.getattr("_run_from_fields")?;
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let rebuild = py
+            .import("runledger._native")?
+            .getattr("_run_from_fields")?;
         let fields = RunFields::from(&self.inner);
         Ok((rebuild, PyTuple::new(py, [fields.into_pyobject(py)?])?))
     }
@@ -187,17 +206,22 @@ impl From<&runledger::Run> for RunFields {
             superseded_by: run.superseded_by.clone(),
             lease_expires_at: run.lease_expires_at.map(ms),
             container_id: run.container_id.clone(),
-            kill: run
-                .kill
-                .as_ref()
-                .map(|kill| (kill.state.as_str().to_owned(), kill.attempts, kill.error.clone(), ms(kill.at))),
+            kill: run.kill.as_ref().map(|kill| {
+                (
+                    kill.state.as_str().to_owned(),
+                    kill.attempts,
+                    kill.error.clone(),
+                    ms(kill.at),
+                )
+            }),
         }
     }
 }
 
 fn timestamp(ms: i64) -> PyResult<jiff::Timestamp> {
-    jiff::Timestamp::from_millisecond(ms)
-        .map_err(|error| pyo3::exceptions::PyValueError::new_err(format!("bad pickled time {ms}: {error}")))
+    jiff::Timestamp::from_millisecond(ms).map_err(|error| {
+        pyo3::exceptions::PyValueError::new_err(format!("bad pickled time {ms}: {error}"))
+    })
 }
 
 fn kill_state(name: &str) -> PyResult<runledger::KillState> {
@@ -209,7 +233,9 @@ fn kill_state(name: &str) -> PyResult<runledger::KillState> {
     ]
     .into_iter()
     .find(|state| state.as_str() == name)
-    .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("bad pickled kill state {name:?}")))
+    .ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!("bad pickled kill state {name:?}"))
+    })
 }
 
 /// Rebuilds a pickled `Run`. Private: only pickle calls it.
@@ -278,10 +304,10 @@ impl KillRecord {
 
     fn __repr__(&self) -> String {
         format!(
-            "KillRecord(state={:?}, attempts={}, error={:?})",
-            self.inner.state.as_str(),
+            "KillRecord(state={}, attempts={}, error={})",
+            quoted(self.inner.state.as_str()),
             self.inner.attempts,
-            self.inner.error
+            quoted_opt(self.inner.error.as_deref())
         )
     }
 }
@@ -329,8 +355,12 @@ impl KillOutcome {
 
     fn __repr__(&self) -> String {
         match self.inner.error() {
-            Some(error) => format!("KillOutcome(kind={:?}, error={error:?})", self.kind()),
-            None => format!("KillOutcome(kind={:?})", self.kind()),
+            Some(error) => format!(
+                "KillOutcome(kind={}, error={})",
+                quoted(self.kind()),
+                quoted(&error)
+            ),
+            None => format!("KillOutcome(kind={})", quoted(self.kind())),
         }
     }
 }
@@ -365,10 +395,10 @@ impl SupersededRun {
 
     fn __repr__(&self) -> String {
         format!(
-            "SupersededRun(run_id={:?}, previous_state={:?}, container_id={:?})",
-            self.inner.run_id,
-            self.inner.previous_state.as_str(),
-            self.inner.container_id
+            "SupersededRun(run_id={}, previous_state={}, container_id={})",
+            quoted(&self.inner.run_id),
+            quoted(self.inner.previous_state.as_str()),
+            quoted_opt(self.inner.container_id.as_deref())
         )
     }
 }
@@ -414,11 +444,16 @@ impl CreateResult {
 
     fn __repr__(&self) -> String {
         let run = &self.run.get().inner;
-        let superseded: Vec<&str> = self.superseded.iter().map(|old| old.run_id.as_str()).collect();
+        let superseded: Vec<String> = self
+            .superseded
+            .iter()
+            .map(|old| quoted(&old.run_id))
+            .collect();
         format!(
-            "CreateResult(run={:?}, duplicate={}, superseded={superseded:?})",
-            run.id,
-            if self.duplicate { "True" } else { "False" }
+            "CreateResult(run={}, duplicate={}, superseded=[{}])",
+            quoted(&run.id),
+            if self.duplicate { "True" } else { "False" },
+            superseded.join(", ")
         )
     }
 }
@@ -442,6 +477,8 @@ impl HistoryEntry {
         &self.inner.run_id
     }
 
+    // The Python attribute is named after the history table's column.
+    #[allow(clippy::wrong_self_convention)]
     #[getter]
     fn from_state(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         self.inner.from.map(|state| state_object(py, state))
@@ -469,11 +506,11 @@ impl HistoryEntry {
 
     fn __repr__(&self) -> String {
         format!(
-            "HistoryEntry(run_id={:?}, from_state={:?}, to_state={:?}, reason={:?})",
-            self.inner.run_id,
-            self.inner.from.map(runledger::RunState::as_str),
-            self.inner.to.as_str(),
-            self.inner.reason.as_str()
+            "HistoryEntry(run_id={}, from_state={}, to_state={}, reason={})",
+            quoted(&self.inner.run_id),
+            quoted_opt(self.inner.from.map(runledger::RunState::as_str)),
+            quoted(self.inner.to.as_str()),
+            quoted(self.inner.reason.as_str())
         )
     }
 }
@@ -515,7 +552,11 @@ impl Page {
     }
 
     fn __repr__(&self) -> String {
-        format!("Page(runs=<{} runs>, next_cursor={:?})", self.runs.len(), self.next_cursor)
+        format!(
+            "Page(runs=<{} runs>, next_cursor={})",
+            self.runs.len(),
+            quoted_opt(self.next_cursor.as_deref())
+        )
     }
 }
 
@@ -544,9 +585,9 @@ impl KillReport {
 
     fn __repr__(&self) -> String {
         format!(
-            "KillReport(run_id={:?}, container_id={:?}, outcome={})",
-            self.inner.run_id,
-            self.inner.container_id,
+            "KillReport(run_id={}, container_id={}, outcome={})",
+            quoted(&self.inner.run_id),
+            quoted(&self.inner.container_id),
             KillOutcome::new(self.inner.outcome.clone()).__repr__()
         )
     }
@@ -582,9 +623,10 @@ impl Reconciled {
     }
 
     fn __repr__(&self) -> String {
+        let orphaned: Vec<String> = self.inner.orphaned.iter().map(|id| quoted(id)).collect();
         format!(
-            "Reconciled(orphaned={:?}, kills=<{} kills>)",
-            self.inner.orphaned,
+            "Reconciled(orphaned=[{}], kills=<{} kills>)",
+            orphaned.join(", "),
             self.inner.kills.len()
         )
     }

@@ -33,7 +33,10 @@ pub(crate) fn state_object(py: Python<'_>, state: runledger::RunState) -> Py<PyA
 }
 
 /// A state given by a caller: a `RunState` member or its name.
-pub(crate) fn from_object(field: &'static str, value: &Bound<'_, PyAny>) -> PyResult<runledger::RunState> {
+pub(crate) fn from_object(
+    field: &'static str,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<runledger::RunState> {
     let Ok(name) = value.cast::<PyString>() else {
         return Err(PyTypeError::new_err(format!(
             "{field} must be a RunState or its name, not {}",
@@ -41,12 +44,13 @@ pub(crate) fn from_object(field: &'static str, value: &Bound<'_, PyAny>) -> PyRe
         )));
     };
     let name = name.to_cow()?;
-    name.parse::<runledger::RunState>().map_err(|error| match error {
-        runledger::Error::InvalidInput { reason, .. } => {
-            to_py_err(value.py(), runledger::Error::InvalidInput { field, reason })
-        }
-        other => to_py_err(value.py(), other),
-    })
+    name.parse::<runledger::RunState>()
+        .map_err(|error| match error {
+            runledger::Error::InvalidInput { reason, .. } => {
+                to_py_err(value.py(), runledger::Error::InvalidInput { field, reason })
+            }
+            other => to_py_err(value.py(), other),
+        })
 }
 
 /// The transition table, as `(from, (to, ...))` pairs of state names, in
@@ -55,13 +59,21 @@ pub(crate) fn from_object(field: &'static str, value: &Bound<'_, PyAny>) -> PyRe
 pub(crate) fn transition_table() -> Vec<(&'static str, Vec<&'static str>)> {
     runledger::TRANSITIONS
         .iter()
-        .map(|(from, to)| (from.as_str(), to.iter().map(|state| state.as_str()).collect()))
+        .map(|(from, to)| {
+            (
+                from.as_str(),
+                to.iter().map(|state| state.as_str()).collect(),
+            )
+        })
         .collect()
 }
 
 /// Whether the table lets a run in `from_state` become `to_state`.
 #[pyfunction]
-pub(crate) fn may_become(from_state: &Bound<'_, PyAny>, to_state: &Bound<'_, PyAny>) -> PyResult<bool> {
+pub(crate) fn may_become(
+    from_state: &Bound<'_, PyAny>,
+    to_state: &Bound<'_, PyAny>,
+) -> PyResult<bool> {
     let from = from_object("from_state", from_state)?;
     let to = from_object("to_state", to_state)?;
     Ok(from.may_become(to))

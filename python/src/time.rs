@@ -85,8 +85,16 @@ pub(crate) fn from_datetime(field: &'static str, value: &Bound<'_, PyAny>) -> Py
     let micros = delta_microseconds(&since_epoch)?;
     let seconds = i64::try_from(micros.div_euclid(1_000_000)).unwrap_or(i64::MAX);
     let nanos = i32::try_from(micros.rem_euclid(1_000_000) * 1000).unwrap_or(0);
-    Timestamp::new(seconds, nanos)
-        .map_err(|error| invalid_input(py, field, format!("{} {error}", datetime.repr().map(|r| r.to_string()).unwrap_or_default())))
+    Timestamp::new(seconds, nanos).map_err(|error| {
+        invalid_input(
+            py,
+            field,
+            format!(
+                "{} {error}",
+                datetime.repr().map(|r| r.to_string()).unwrap_or_default()
+            ),
+        )
+    })
 }
 
 /// A caller's duration: a `timedelta` or a number of seconds, not negative.
