@@ -189,6 +189,11 @@ pub struct DemoArgs {
     /// The image the runners start (built by .ci/test-image.sh).
     #[arg(long, default_value = "runledger-test:busybox")]
     pub image: String,
+    /// The value of the `runledger.demo-session` label on the demo's
+    /// containers, so a wrapping script can remove them if the demo is
+    /// interrupted [default: made up from the process id and time].
+    #[arg(long, hide = true)]
+    pub session: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -47,11 +47,13 @@ pub fn run(ledger: &LedgerOptions, args: &DemoArgs) -> Result<Status, CliError> 
             ),
         });
     }
-    let session = format!(
-        "{}-{}",
-        std::process::id(),
-        Timestamp::now().as_millisecond()
-    );
+    let session = args.session.clone().unwrap_or_else(|| {
+        format!(
+            "{}-{}",
+            std::process::id(),
+            Timestamp::now().as_millisecond()
+        )
+    });
     let engine = choose_engine(ledger, args)?;
     let mut options = ledger.clone();
     options.lease_secs = Some(ledger.lease_secs.unwrap_or(DEMO_LEASE_SECS));
