@@ -1,0 +1,3 @@
+module runledger.example/cgo
+
+go 1.19
