@@ -10,6 +10,13 @@ macro_rules! run_columns {
     };
 }
 
+/// Takes the write lock before reading anything, so a write transaction
+/// never has to upgrade a read lock (which fails at once with SQLITE_BUSY).
+pub(crate) const BEGIN_IMMEDIATE: &str = "BEGIN IMMEDIATE";
+
+/// Ends a write transaction.
+pub(crate) const COMMIT: &str = "COMMIT";
+
 /// One run by id.
 pub(crate) const GET_RUN: &str = concat!("SELECT ", run_columns!(), " FROM runs WHERE id = ?1");
 
@@ -47,13 +54,16 @@ pub(crate) const INSERT_HISTORY: &str = "\
 
 /// Compare-and-set: moves a run from the state the caller expects. Entering
 /// active starts the lease; leaving active ends it; entering a terminal state
-/// sets the finish time. Superseding or canceling a run with a container
+/// sets the finish time. A timestamp already set is never overwritten.
+/// Superseding or canceling a run with a container
 /// requests its kill in the same write. Returns the run as it now is.
 pub(crate) const TRANSITION_RUN: &str = concat!(
     "UPDATE runs SET state = ?3, \
-                     started_at = CASE WHEN ?3 = 'active' THEN ?4 ELSE started_at END, \
+                     started_at = CASE WHEN ?3 = 'active' THEN coalesce(started_at, ?4) \
+                                       ELSE started_at END, \
                      lease_expires_at = CASE WHEN ?3 = 'active' THEN ?5 ELSE NULL END, \
-                     finished_at = CASE WHEN ?3 IN ('pending', 'active') THEN NULL ELSE ?4 END, \
+                     finished_at = CASE WHEN ?3 IN ('pending', 'active') THEN finished_at \
+                                        ELSE coalesce(finished_at, ?4) END, \
                      kill_state = CASE WHEN ?3 IN ('superseded', 'canceled') \
                                         AND container_id IS NOT NULL \
                                        THEN 'requested' ELSE kill_state END, \
@@ -137,10 +147,12 @@ pub(crate) const LIST_RUNS: &str = concat!(
       ORDER BY id DESC LIMIT ?6"
 );
 
-/// A run's transitions, oldest first.
+/// A run's transitions, oldest first. Moves in the same millisecond are
+/// ordered by how far along the table they lead.
 pub(crate) const HISTORY_OF_RUN: &str = "\
     SELECT run_id, from_state, to_state, at, reason, superseded_by FROM run_history \
-     WHERE run_id = ?1 ORDER BY seq";
+     WHERE run_id = ?1 \
+     ORDER BY at, CASE to_state WHEN 'pending' THEN 0 WHEN 'active' THEN 1 ELSE 2 END";
 
 /// Terminal runs finished before a time and beyond the newest N of their
 /// group; their history goes with them (ON DELETE CASCADE).
