@@ -63,15 +63,25 @@ fn main() -> ExitCode {
 
     // Load of our own while the C side writes its own.
     for i in 0..OWN_PUSHES {
-        let push = Push::new("xlang/rust.git", format!("refs/heads/r{i}"), format!("{i:07x}"));
-        check(runs.create(&push).is_ok(), "a create in xlang/rust.git succeeds");
+        let push = Push::new(
+            "xlang/rust.git",
+            format!("refs/heads/r{i}"),
+            format!("{i:07x}"),
+        );
+        check(
+            runs.create(&push).is_ok(),
+            "a create in xlang/rust.git succeeds",
+        );
     }
 
     // The C side's first push, then ours supersedes it.
     let from_c = wait_for_run(&runs, SHARED_REPO, |page| {
         page.iter().find(|run| run.sha == "aaaaaaa").cloned()
     });
-    check(from_c.is_some(), "the C side's push aaaaaaa becomes visible");
+    check(
+        from_c.is_some(),
+        "the C side's push aaaaaaa becomes visible",
+    );
     let Some(from_c) = from_c else {
         eprintln!("rust peer: {passed} passed, {failed} failed");
         return ExitCode::FAILURE;
@@ -90,7 +100,8 @@ fn main() -> ExitCode {
     // The C side's next push supersedes ours; we learn it as a runner would.
     let ours = runs.wait_for_change(&created.run.id, RunState::Pending, PATIENCE);
     check(
-        ours.as_ref().is_ok_and(|run| run.state == RunState::Superseded),
+        ours.as_ref()
+            .is_ok_and(|run| run.state == RunState::Superseded),
         "our run is superseded by the C side",
     );
     let replacement = ours
@@ -105,7 +116,10 @@ fn main() -> ExitCode {
     let all_of_c = wait_for_run(&runs, "xlang/c.git", |page| {
         (page.len() == OWN_PUSHES).then(|| page[0].clone())
     });
-    check(all_of_c.is_some(), "all of the C side's runs become visible");
+    check(
+        all_of_c.is_some(),
+        "all of the C side's runs become visible",
+    );
 
     println!("rust peer: {passed} passed, {failed} failed");
     if failed == 0 {
