@@ -8,6 +8,7 @@
 //! upgrade a read lock (the upgrade is what surfaces SQLITE_BUSY without
 //! waiting). Reads use a small pool of connections and run in parallel.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -144,6 +145,7 @@ impl SqliteStore {
         work: impl FnOnce(&Connection) -> Result<T>,
     ) -> Result<T> {
         let conn = lock(&self.writer);
+        BUSY_TIMEOUT.set(self.options.busy_timeout);
         let started = Instant::now();
         loop {
             match conn
@@ -175,6 +177,7 @@ impl SqliteStore {
         operation: &'static str,
         work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
+        BUSY_TIMEOUT.set(self.options.busy_timeout);
         let pooled = lock(&self.readers).pop();
         let conn = match pooled {
             Some(conn) => conn,
@@ -187,6 +190,45 @@ impl SqliteStore {
         }
         result
     }
+}
+
+thread_local! {
+    /// The busy timeout of the operation running on this thread.
+    static BUSY_TIMEOUT: Cell<Duration> = const { Cell::new(Duration::from_secs(5)) };
+    /// When the current wait for a lock began.
+    static BUSY_SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// SQLite's busy handler: called while another connection holds the lock,
+/// with the number of times it was already called for this lock.
+///
+/// SQLite's own timeout handler sleeps 1, 2, 5, 10... up to 100 ms between
+/// tries, but a write here holds the lock for tens of microseconds, so
+/// waiters slept long after the lock was free and 8 processes wrote a third
+/// less than one. Short sleeps with a little jitter hand the lock over
+/// promptly; longer ones after many tries keep a long wait from spinning.
+fn wait_for_lock(attempt: i32) -> bool {
+    let now = Instant::now();
+    let since = match BUSY_SINCE.get() {
+        Some(since) if attempt > 0 => since,
+        _ => {
+            BUSY_SINCE.set(Some(now));
+            now
+        }
+    };
+    if now.duration_since(since) >= BUSY_TIMEOUT.get() {
+        return false;
+    }
+    let base_micros = match attempt {
+        0..=49 => 20,
+        50..=499 => 100,
+        _ => 1000,
+    };
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| u64::from(t.subsec_micros()) % base_micros);
+    std::thread::sleep(Duration::from_micros(base_micros + jitter));
+    true
 }
 
 /// Rolls back the open transaction when dropped before it committed, so an
@@ -208,8 +250,8 @@ fn open_connection(path: &Path, options: &SqliteOptions) -> Result<Connection> {
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let fail = |err| sqlite_error(path, "open", options, err);
-    let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
-    conn.busy_timeout(options.busy_timeout).map_err(fail)?;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(fail)?;
+    conn.busy_handler(Some(wait_for_lock)).map_err(fail)?;
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(fail)?;
     conn.pragma_update(None, "synchronous", options.synchronous.as_str())
