@@ -109,3 +109,49 @@ fn panic_text(payload: &(dyn Any + Send)) -> &str {
 pub(crate) fn non_null<T>(ptr: *mut T, arg: &'static str) -> Result<NonNull<T>, CallError> {
     NonNull::new(ptr).ok_or(CallError::Null { arg })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use super::*;
+
+    fn last_message() -> String {
+        // SAFETY: the library's own NUL-terminated, thread-local message.
+        unsafe { CStr::from_ptr(last_error::runs_last_error_message()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status_with_a_message() {
+        let status = call("runs_example", || panic!("deliberately broken"));
+
+        assert_eq!(status, runs_status::Panic);
+        assert!(last_message().contains("runs_example: runledger panicked: deliberately broken"));
+    }
+
+    #[test]
+    fn a_success_leaves_the_last_error_as_it_was() {
+        call("runs_example", || Err(CallError::Null { arg: "repo" }));
+
+        let status = call("runs_example", || Ok(()));
+
+        assert_eq!(status, runs_status::Ok);
+        assert_eq!(last_message(), "runs_example: repo is NULL");
+    }
+
+    #[test]
+    fn each_thread_reads_its_own_last_error() {
+        call("runs_example", || Err(CallError::Null { arg: "sha" }));
+
+        std::thread::spawn(|| {
+            assert_eq!(last_message(), "");
+            call("runs_other", || Err(CallError::Null { arg: "out" }));
+        })
+        .join()
+        .unwrap();
+
+        assert_eq!(last_message(), "runs_example: sha is NULL");
+    }
+}

@@ -142,3 +142,54 @@ pub extern "C" fn runs_status_name(status: u32) -> *const c_char {
         .find(|known| *known as u32 == status)
         .map_or(std::ptr::null(), |known| known.name().as_ptr())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use super::*;
+
+    #[test]
+    fn numbers_are_the_published_ones() {
+        // These numbers are the ABI: changing one breaks every compiled
+        // caller. New kinds get new numbers.
+        let published: Vec<(u32, &str)> = runs_status::ALL
+            .into_iter()
+            .map(|status| (status as u32, status.name().to_str().unwrap()))
+            .collect();
+
+        assert_eq!(
+            published,
+            [
+                (0, "ok"),
+                (1, "invalid_input"),
+                (2, "not_found"),
+                (3, "conflict"),
+                (4, "invalid_transition"),
+                (5, "group_has_active_run"),
+                (6, "superseded"),
+                (7, "schema_too_new"),
+                (8, "not_a_database"),
+                (9, "read_only"),
+                (10, "busy"),
+                (11, "storage"),
+                (12, "run_directory"),
+                (13, "container"),
+                (14, "used_after_fork"),
+                (99, "other_error"),
+                (100, "null_argument"),
+                (101, "invalid_utf8"),
+                (102, "panic"),
+            ]
+        );
+    }
+
+    #[test]
+    fn names_are_found_by_number_and_unknown_numbers_give_null() {
+        let name = runs_status_name(3);
+
+        // SAFETY: a static NUL-terminated name.
+        assert_eq!(unsafe { CStr::from_ptr(name) }.to_str(), Ok("conflict"));
+        assert!(runs_status_name(15).is_null());
+    }
+}
