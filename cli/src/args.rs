@@ -12,7 +12,7 @@ use crate::settings::LedgerOptions;
 /// A ledger of CI runs in one SQLite file: a newer push supersedes the
 /// older run of its ref and kills its container.
 #[derive(Debug, Parser)]
-#[command(name = "runledger", version, about, max_term_width = 100)]
+#[command(name = "runledger", version)]
 pub struct Cli {
     #[command(flatten)]
     pub ledger: LedgerOptions,

@@ -75,6 +75,36 @@ impl Runner<'_> {
     fn work_on(&self, run: &Run) -> Result<(), CliError> {
         emit("claimed", &[&run.id, &run.repo, &run.ref_name, &run.sha]);
 
+        // The lease runs from the claim, and starting a container on a busy
+        // engine can take longer than a short lease: heartbeats go on in
+        // the background for as long as this runner holds the run.
+        let done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| self.keep_alive(&run.id, &done));
+            let result = self.carry_out(run);
+            done.store(true, Ordering::SeqCst);
+            result
+        })
+    }
+
+    /// Renews the lease until `done`, or until the run is no longer active.
+    fn keep_alive(&self, run_id: &str, done: &AtomicBool) {
+        let step = Duration::from_millis(20);
+        let mut since_beat = Duration::ZERO;
+        while !done.load(Ordering::SeqCst) {
+            std::thread::sleep(step);
+            since_beat += step;
+            if since_beat >= self.heartbeat_every {
+                since_beat = Duration::ZERO;
+                if self.runs.heartbeat(run_id).is_err() {
+                    // Superseded, canceled or failed: the work loop sees it.
+                    return;
+                }
+            }
+        }
+    }
+
+    fn carry_out(&self, run: &Run) -> Result<(), CliError> {
         let container_id = self.start_container(run)?;
         match self.runs.attach_container(&run.id, &container_id) {
             Ok(_) => emit("started", &[&run.id, &container_id]),
@@ -127,8 +157,8 @@ impl Runner<'_> {
         engine.start(image, &labels).map_err(CliError::demo)
     }
 
-    /// Works until the run's time is up, heartbeating. Returns the state the
-    /// run was moved to by someone else, if it was.
+    /// Works until the run's time is up. Returns the state the run was
+    /// moved to by someone else, if it was.
     fn work(&self, run: &Run) -> Result<Option<RunState>, CliError> {
         let deadline = Instant::now() + Duration::from_millis(self.args.work_ms);
         loop {
@@ -136,18 +166,9 @@ impl Runner<'_> {
             if left.is_zero() {
                 return Ok(None);
             }
-            let seen = self.runs.wait_for_change(
-                &run.id,
-                RunState::Active,
-                left.min(self.heartbeat_every),
-            )?;
+            let seen = self.runs.wait_for_change(&run.id, RunState::Active, left)?;
             if seen.state != RunState::Active {
                 return Ok(Some(seen.state));
-            }
-            match self.runs.heartbeat(&run.id) {
-                Ok(_) => {}
-                Err(Error::Conflict { actual, .. }) => return Ok(Some(actual)),
-                Err(error) => return Err(error.into()),
             }
         }
     }
