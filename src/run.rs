@@ -318,7 +318,9 @@ impl FromStr for Reason {
 pub struct HistoryEntry {
     /// The run that moved.
     pub run_id: String,
-    /// The state it left; `None` for its creation.
+    /// The state it left; `None` for a run recorded directly as superseded
+    /// because its push arrived out of order. (A run created pending has no
+    /// history row until it first moves: its creation is its `queued_at`.)
     pub from: Option<RunState>,
     /// The state it entered.
     pub to: RunState,

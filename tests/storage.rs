@@ -121,3 +121,52 @@ fn the_handle_is_send_and_sync() {
 
     shareable::<Runs>();
 }
+
+#[test]
+fn settings_that_could_only_fail_later_are_refused_at_open() {
+    use std::time::Duration;
+
+    use runledger::{Config, KillConfig, ProtectedRefs};
+    let fixture = Fixture::new();
+    let kill = |signal: &str, grace: Option<u64>, timeout: u64| Config {
+        kill: KillConfig {
+            signal: signal.into(),
+            grace: grace.map(Duration::from_millis),
+            timeout: Duration::from_millis(timeout),
+        },
+        ..Config::default()
+    };
+
+    let refused = [
+        ("kill_signal", kill("", None, 1000)),
+        ("kill_signal", kill("TERM; rm", None, 1000)),
+        ("kill_signal", kill("99", None, 1000)),
+        ("kill_timeout", kill("SIGKILL", None, 0)),
+        ("kill_grace", kill("SIGTERM", Some(2000), 1000)),
+        (
+            "protected_refs",
+            Config {
+                protected_refs: ProtectedRefs::new(["main"]),
+                ..Config::default()
+            },
+        ),
+        (
+            "lease",
+            Config {
+                lease: Duration::ZERO,
+                ..Config::default()
+            },
+        ),
+    ];
+
+    for (field, config) in refused {
+        let err = Runs::open_with(fixture.db(), config).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field: f, .. } if *f == field),
+            "{field}: {err}"
+        );
+    }
+    assert!(!fixture.db().exists(), "a refused open created the file");
+    assert!(Runs::open_with(fixture.db(), kill("SIGTERM", Some(500), 1000)).is_ok());
+    assert!(Runs::open_with(fixture.db(), kill("15", None, 1000)).is_ok());
+}

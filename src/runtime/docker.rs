@@ -129,9 +129,17 @@ impl DockerRuntime {
 impl Drop for DockerRuntime {
     fn drop(&mut self) {
         // Dropping a runtime blocks, which panics when the owner is dropped
-        // inside the caller's own async context; let it wind down instead.
-        if let Some(executor) = self.executor.take() {
+        // inside the caller's own async context; there, let it wind down.
+        let Some(executor) = self.executor.take() else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
             executor.shutdown_background();
+        } else {
+            // Outside any async context waiting is allowed: let the engine
+            // thread finish, so a program that exits right after closing
+            // the ledger leaves no thread behind.
+            executor.shutdown_timeout(Duration::from_millis(500));
         }
     }
 }
