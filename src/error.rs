@@ -39,7 +39,7 @@ pub enum Error {
     },
 
     /// The transition table forbids this move, whatever the run's state.
-    #[error("a {from} run may not become {to}")]
+    #[error("the transition table does not let a run move from {from} to {to}")]
     InvalidTransition {
         /// The state the move would leave.
         from: RunState,

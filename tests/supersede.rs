@@ -495,3 +495,23 @@ fn wait_for_change_returns_when_another_handle_moves_the_run() {
     assert_eq!(seen.state, RunState::Canceled);
     assert_eq!(unchanged.state, RunState::Canceled);
 }
+
+#[test]
+fn prune_keeps_a_run_whose_container_kill_is_still_owed() {
+    let fixture = Fixture::new();
+    let runs = fixture.open();
+    runs.create(&push(MAIN, &sha(1))).unwrap();
+    let owed = runs.claim(&ClaimFilter::default()).unwrap().unwrap();
+    runs.attach_container(&owed.id, "still-running").unwrap();
+    let newer = runs.create(&push(MAIN, &sha(2))).unwrap().run;
+    runs.transition(&newer.id, RunState::Pending, RunState::Complete)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+
+    let pruned = runs.prune(0, Duration::ZERO).unwrap();
+
+    let pruned_ids: Vec<&str> = pruned.iter().map(|run| run.id.as_str()).collect();
+    assert_eq!(pruned_ids, vec![newer.id.as_str()]);
+    let kept = runs.get(&owed.id).unwrap();
+    assert_eq!(kept.kill.unwrap().state, runledger::KillState::Requested);
+}

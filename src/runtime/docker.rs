@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bollard::Docker;
@@ -31,7 +31,9 @@ pub struct DockerRuntime {
     /// Connected on first use, and again after a failure to connect, so an
     /// engine that starts later is found.
     client: Mutex<Option<Docker>>,
-    executor: Option<tokio::runtime::Runtime>,
+    /// Started on the first request: most handles (a CLI call that kills
+    /// nothing) never need a thread of their own.
+    executor: OnceLock<Option<tokio::runtime::Runtime>>,
 }
 
 impl std::fmt::Debug for DockerRuntime {
@@ -61,19 +63,25 @@ impl DockerRuntime {
     }
 
     fn new(host: Option<String>) -> DockerRuntime {
-        // Built lazily would be nicer, but a failure here means the process
-        // cannot start threads at all, which no later call would survive.
-        let executor = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("runledger-docker")
-            .enable_all()
-            .build()
-            .ok();
         DockerRuntime {
             host,
             client: Mutex::new(None),
-            executor,
+            executor: OnceLock::new(),
         }
+    }
+
+    /// The runtime's executor; `None` if the process cannot start a thread.
+    fn executor(&self) -> Option<&tokio::runtime::Runtime> {
+        self.executor
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("runledger-docker")
+                    .enable_all()
+                    .build()
+                    .ok()
+            })
+            .as_ref()
     }
 
     fn client(&self, executor: &tokio::runtime::Runtime) -> Result<Docker, RuntimeError> {
@@ -106,7 +114,7 @@ impl DockerRuntime {
         if timeout.is_zero() {
             return Err(timed_out);
         }
-        let Some(executor) = self.executor.as_ref() else {
+        let Some(executor) = self.executor() else {
             return Err(RuntimeError::Unavailable {
                 reason: "could not start the thread that talks to the engine".to_owned(),
             });
@@ -130,7 +138,7 @@ impl Drop for DockerRuntime {
     fn drop(&mut self) {
         // Dropping a runtime blocks, which panics when the owner is dropped
         // inside the caller's own async context; there, let it wind down.
-        let Some(executor) = self.executor.take() else {
+        let Some(executor) = self.executor.take().flatten() else {
             return;
         };
         if tokio::runtime::Handle::try_current().is_ok() {

@@ -154,17 +154,20 @@ pub(crate) const HISTORY_OF_RUN: &str = "\
      WHERE run_id = ?1 \
      ORDER BY at, CASE to_state WHEN 'pending' THEN 0 WHEN 'active' THEN 1 ELSE 2 END";
 
-/// Terminal runs finished before a time and beyond the newest N of their
-/// group; their history goes with them (ON DELETE CASCADE).
+/// Terminal runs finished before a time and beyond the newest N runs of
+/// their group (live ones count among the N); their history goes with them
+/// (ON DELETE CASCADE). A run whose container kill is still owed stays, so
+/// reconcile can finish it.
 pub(crate) const PRUNE_RUNS: &str = concat!(
     "DELETE FROM runs WHERE id IN ( \
         SELECT id FROM ( \
-            SELECT id, state, finished_at, \
+            SELECT id, state, finished_at, kill_state, \
                    ROW_NUMBER() OVER (PARTITION BY group_key ORDER BY id DESC) AS newest \
               FROM runs) \
          WHERE newest > ?1 \
            AND state NOT IN ('pending', 'active') \
-           AND finished_at < ?2) \
+           AND finished_at < ?2 \
+           AND (kill_state IS NULL OR kill_state IN ('done', 'refused'))) \
      RETURNING ",
     run_columns!()
 );
