@@ -4,7 +4,7 @@
 
 use runledger::{ClaimFilter, Config, Error, Push, RunState, Runs, RuntimeConfig};
 
-fn main() -> Result<(), Error> {
+pub fn main() -> Result<(), Error> {
     let dir = std::env::temp_dir().join(format!("runledger-tour-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a scratch directory");
     // The record-only runtime: this runner manages its own processes.
