@@ -150,7 +150,11 @@ fn a_transition_the_table_forbids_is_an_invalid_transition() {
     let from_terminal = ledger.run(&["transition", &id, "--from", "complete", "--to", "failed"]);
 
     assert_refused(&backwards, INVALID_TRANSITION, "from active to pending");
-    assert_refused(&from_terminal, INVALID_TRANSITION, "from complete to failed");
+    assert_refused(
+        &from_terminal,
+        INVALID_TRANSITION,
+        "from complete to failed",
+    );
     assert_eq!(ledger.snapshot(), before);
 }
 
