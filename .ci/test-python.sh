@@ -2,7 +2,8 @@
 # The Python package's suite: build and install it with `pip install .` into a
 # fresh virtual environment (as a user would, not an editable install), then
 # run pytest (warnings are errors, see pyproject.toml), mypy --strict on the
-# example and a sample script, and mypy.stubtest on the installed package.
+# example, the benchmark and a sample script, and mypy.stubtest on the
+# installed package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -25,7 +26,8 @@ echo "test-python: pytest"
 
 echo "test-python: mypy --strict"
 "$venv/bin/python" -m mypy --strict --no-incremental --cache-dir /dev/null \
-    "$root/tests/python/typing_sample.py" "$root/examples/python/webhook_runner.py"
+    "$root/tests/python/typing_sample.py" "$root/examples/python/webhook_runner.py" \
+    "$root/benches/python/bench_create.py"
 
 echo "test-python: stubtest"
 "$venv/bin/python" -m mypy.stubtest runledger \

@@ -65,9 +65,7 @@ def uuid7() -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-def record(
-    connection: sqlite3.Connection, repo: str, ref: str, sha: str
-) -> dict[str, Any]:
+def record(connection: sqlite3.Connection, repo: str, ref: str, sha: str) -> dict[str, Any]:
     """The create of the core (supersede policy without protected refs),
     inside a transaction the caller has begun."""
     group = f"{repo}:{ref}"
@@ -173,14 +171,26 @@ def run_naive(directory: Path, calls: int) -> float:
 def run_rust(binary: Path, directory: Path, calls: int) -> float:
     path = directory / "rust.db"
     out = subprocess.run(
-        [str(binary), str(path), str(GROUPS), str(calls)], capture_output=True, text=True, check=True
+        [str(binary), str(path), str(GROUPS), str(calls)],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return float(out.strip().split("=", 1)[1])
 
 
 def build_rust() -> Path:
     subprocess.run(
-        ["cargo", "build", "--release", "--quiet", "-p", "runledger-python", "--example", "bench_create"],
+        [
+            "cargo",
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "runledger-python",
+            "--example",
+            "bench_create",
+        ],
         cwd=ROOT,
         check=True,
     )

@@ -58,7 +58,7 @@ def receiver(runs: runledger.Runs, host: str, port: int) -> ThreadingHTTPServer:
     """An HTTP server answering ``POST /push`` with the recorded run."""
 
     class PushHandler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:
             if self.path != "/push":
                 self.answer(404, {"error": f"no such endpoint {self.path}"})
                 return
@@ -80,13 +80,15 @@ def receiver(runs: runledger.Runs, host: str, port: int) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return ThreadingHTTPServer((host, port), PushHandler)
 
 
-def start_container(runs: runledger.Runs, run: runledger.Run, image: str, command: Sequence[str]) -> str:
+def start_container(
+    runs: runledger.Runs, run: runledger.Run, image: str, command: Sequence[str]
+) -> str:
     args = ["docker", "run", "-d", "--network", "none"]
     for key, value in runs.container_labels(run).items():
         args += ["--label", f"{key}={value}"]

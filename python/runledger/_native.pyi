@@ -5,7 +5,7 @@ import builtins
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, Optional, Sequence, Union, final
+from typing import Any, Final, Literal, Optional, Sequence, Union, final
 
 from runledger.states import RunState
 
@@ -298,7 +298,7 @@ class Runs:
         """Closes the handle. Calls already under way finish first; later
         calls raise ``HandleClosedError``. Closing twice is allowed."""
     def __enter__(self) -> Runs: ...
-    def __exit__(self, *exc_info: object) -> bool: ...
+    def __exit__(self, *exc_info: object) -> Literal[False]: ...
     def create(
         self,
         repo: str,

@@ -4,7 +4,7 @@ ledger file is left exactly as it was."""
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,7 +39,11 @@ LONG = "x" * (runledger.MAX_NAME_BYTES + 1)
     ],
 )
 def test_create_refuses_malformed_values_with_invalid_input_and_writes_nothing(
-    runs: runledger.Runs, db_path: Path, args: tuple[str, str, str], kwargs: dict[str, Any], field: str
+    runs: runledger.Runs,
+    db_path: Path,
+    args: tuple[str, str, str],
+    kwargs: dict[str, Any],
+    field: str,
 ) -> None:
     runs.create(REPO, "refs/heads/other", sha())
 

@@ -4,7 +4,6 @@ invariants hold afterwards and no caller ever sees a busy error."""
 from __future__ import annotations
 
 import multiprocessing
-import os
 import random
 import threading
 from pathlib import Path
@@ -37,7 +36,7 @@ def _churn(runs: runledger.Runs, seed: int, errors: list[BaseException]) -> None
                     runs.transition(claimed.id, RunState.ACTIVE, RunState.COMPLETE)
                 except runledger.ConflictError as conflict:
                     assert conflict.actual is RunState.SUPERSEDED
-    except BaseException as error:  # noqa: BLE001 - reported to the main thread
+    except BaseException as error:
         errors.append(error)
 
 
@@ -66,9 +65,7 @@ def test_threads_make_progress_while_another_thread_waits_in_the_library(
     # wait_for_change holds no GIL while it waits, so this thread's creates
     # go on; with the GIL held they would all wait for its timeout.
     run = runs.create("work/tools.git", "refs/heads/main", "abcdef1").run
-    waiter = threading.Thread(
-        target=runs.wait_for_change, args=(run.id, RunState.PENDING, 3.0)
-    )
+    waiter = threading.Thread(target=runs.wait_for_change, args=(run.id, RunState.PENDING, 3.0))
     waiter.start()
 
     made = [runs.create("work/tools.git", f"refs/heads/t{n}", "abcdef2").run for n in range(20)]

@@ -166,9 +166,7 @@ def test_a_kill_with_an_absent_engine_fails_quickly_and_never_undoes_the_superse
     tmp_path: Path,
 ) -> None:
     socket = tmp_path / "no-engine.sock"
-    with runledger.Runs(
-        tmp_path / "l.db", runtime=f"unix://{socket}", kill_timeout=2
-    ) as runs:
+    with runledger.Runs(tmp_path / "l.db", runtime=f"unix://{socket}", kill_timeout=2) as runs:
         runs.create(REPO, MAIN, sha())
         active = runs.claim()
         assert active is not None

@@ -70,13 +70,17 @@ def test_the_webhook_receiver_and_runner_supersede_a_running_push(
         url = first_line.split()[-1]
         watcher = runledger.Runs(ledger, runtime="record-only")
 
-        status, first = post(url, {"repository": repo, "ref": "refs/heads/main", "after": "aaaaaaa"})
+        status, first = post(
+            url, {"repository": repo, "ref": "refs/heads/main", "after": "aaaaaaa"}
+        )
         assert status == 202 and first["state"] == "pending"
         eventually(
             lambda: watcher.get(first["run_id"]).container_id is not None,
             "the runner to start the first push's container",
         )
-        status, second = post(url, {"repository": repo, "ref": "refs/heads/main", "after": "bbbbbbb"})
+        status, second = post(
+            url, {"repository": repo, "ref": "refs/heads/main", "after": "bbbbbbb"}
+        )
         assert status == 202 and second["superseded"] == [first["run_id"]]
         status, bad = post(url, {"repository": repo, "ref": "main", "after": "ccccccc"})
         assert status == 400 and "ref_name" in bad["error"]
