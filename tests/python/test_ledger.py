@@ -45,6 +45,7 @@ def test_the_table_read_from_the_core_allows_exactly_the_specified_moves() -> No
 def test_run_states_are_strings_with_their_stored_names() -> None:
     assert RunState.PENDING == "pending"
     assert str(RunState.SUPERSEDED) == "superseded"
+    assert f"{RunState.ACTIVE}" == "active"
     assert RunState("active") is RunState.ACTIVE
     assert [s.is_live for s in RunState] == [True, True, False, False, False, False]
     assert RunState.CANCELED.is_terminal
