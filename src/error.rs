@@ -32,7 +32,8 @@ pub enum Error {
     Conflict {
         /// The run that was to move.
         run_id: String,
-        /// The state the caller expected to leave (`live` for cancel).
+        /// The state the caller expected to leave (`pending or active` for
+        /// cancel).
         expected: String,
         /// The state the run is really in.
         actual: RunState,

@@ -3,6 +3,7 @@ tests need Docker: without a running engine they fail, they do not skip."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -17,8 +18,9 @@ from conftest import MAIN, REPO, sha
 
 IMAGE = "runledger-test:busybox"
 # Every container started here carries this label, so anything a failed test
-# leaves behind is easy to find and remove.
-SUITE_LABEL = "runledger.test-suite=python"
+# leaves behind is easy to find and remove. The process id keeps the sweep of
+# one test session away from the containers of another running at once.
+SUITE_LABEL = f"runledger.test-suite=python-{os.getpid()}"
 
 
 def docker(*args: str) -> str:
