@@ -335,7 +335,8 @@ fn contention(per_process_total: usize) {
     let exe = std::env::current_exe().unwrap();
     println!("## processes on one file, {per_process_total} creates in all per row\n");
     println!(
-        "| processes | creates/s (aggregate) | p50 | p99 | max | busy errors |\n|---|---|---|---|---|---|"
+        "| processes | creates/s (aggregate) | p50 | p99 | max | busy errors |\n\
+         |---|---|---|---|---|---|"
     );
     let mut single = 0.0;
     let mut eight = 0.0;

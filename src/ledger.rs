@@ -474,7 +474,11 @@ impl Runs {
         if let Some(base) = &self.config.base_dir {
             for run in &pruned {
                 if let Err(error) = rundir::remove(base, &run.repo, &run.id) {
-                    tracing::warn!(run_id = run.id.as_str(), error = %error, "could not remove a pruned run directory");
+                    tracing::warn!(
+                        run_id = run.id.as_str(),
+                        error = %error,
+                        "could not remove a pruned run directory"
+                    );
                 }
             }
         }

@@ -194,7 +194,8 @@ fn processes_creating_claiming_and_transitioning_keep_every_invariant() {
     }
 
     println!(
-        "processes: {WORKERS} workers, {operations} operations, {} run ids given, errors {errors:?}",
+        "processes: {WORKERS} workers, {operations} operations, {} run ids given, \
+         errors {errors:?}",
         given.len()
     );
     assert!(

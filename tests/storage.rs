@@ -20,7 +20,11 @@ fn a_file_written_by_a_newer_version_is_refused_and_left_alone() {
     let err = Runs::open(fixture.db()).unwrap_err();
 
     assert!(
-        matches!(err, Error::SchemaTooNew { found, supported, .. } if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION),
+        matches!(
+            err,
+            Error::SchemaTooNew { found, supported, .. }
+                if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION
+        ),
         "{err}"
     );
     assert!(err.to_string().contains("upgrade runledger"), "{err}");

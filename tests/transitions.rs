@@ -52,7 +52,10 @@ fn every_pair_of_states_is_allowed_or_refused_as_the_table_says() {
                 assert_eq!(run.state, to);
             } else {
                 assert!(
-                    matches!(result, Err(Error::InvalidTransition { from: f, to: t }) if f == from && t == to),
+                    matches!(
+                        result,
+                        Err(Error::InvalidTransition { from: f, to: t }) if f == from && t == to
+                    ),
                     "{from} -> {to} should be refused"
                 );
                 assert_eq!(

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 
 calls=${1:-5000}
 rounds=${2:-5}
-cargo build --locked --release -q -p runledger-capi --lib --example bench_create
+cargo build --locked --release -q -p runledger-capi --lib --example boundary_bench
 work=$(mktemp -d /tmp/runledger-bench-c.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 gcc -O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Iinclude \
@@ -19,7 +19,7 @@ gcc -O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Iinclude \
 
 c_round() { echo "c $("$work/create" "$work/c-$1.db" "$calls")" >>"$work/results"; }
 rust_round() {
-    echo "rust $(target/release/examples/bench_create "$work/rust-$1.db" "$calls")" \
+    echo "rust $(target/release/examples/boundary_bench "$work/rust-$1.db" "$calls")" \
         >>"$work/results"
 }
 # Which side goes first alternates, so neither always gets the warmer disk

@@ -189,13 +189,13 @@ def build_rust() -> Path:
             "-p",
             "runledger-python",
             "--example",
-            "bench_create",
+            "python_bench_peer",
         ],
         cwd=ROOT,
         check=True,
     )
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    return target / "release" / "examples" / "bench_create"
+    return target / "release" / "examples" / "python_bench_peer"
 
 
 def check_same_rows(directory: Path) -> None:

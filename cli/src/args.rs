@@ -184,7 +184,11 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=8))]
     pub runners: u32,
     /// How long each run's work lasts, in milliseconds.
-    #[arg(long, default_value_t = 2500, value_parser = clap::value_parser!(u64).range(200..=60_000))]
+    #[arg(
+        long,
+        default_value_t = 2500,
+        value_parser = clap::value_parser!(u64).range(200..=60_000)
+    )]
     pub work_ms: u64,
     /// The image the runners start (built by .ci/test-image.sh).
     #[arg(long, default_value = "runledger-test:busybox")]

@@ -57,7 +57,11 @@ pub enum CliError {
 
     /// A command that only reads or moves existing runs was pointed at a
     /// file that does not exist; opening it would create an empty ledger.
-    #[error("database {} does not exist (runledger create makes it; --db or RUNLEDGER_DB choose another)", path.display())]
+    #[error(
+        "database {} does not exist (runledger create makes it; --db or RUNLEDGER_DB \
+         choose another)",
+        path.display()
+    )]
     NoDatabase {
         /// The path given.
         path: PathBuf,

@@ -369,7 +369,9 @@ impl Runs {
     }
 
     /// One page of runs, newest first.
-    #[pyo3(signature = (*, repo = None, r#ref = None, group = None, state = None, limit = 100, cursor = None))]
+    #[pyo3(signature = (
+        *, repo = None, r#ref = None, group = None, state = None, limit = 100, cursor = None
+    ))]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,

@@ -345,7 +345,12 @@ fn prepare_file(path: &Path, options: &SqliteOptions, conn: &mut Connection) -> 
     tx.pragma_update(None, "user_version", LATEST_VERSION)
         .map_err(fail)?;
     tx.commit().map_err(fail)?;
-    tracing::info!(path = %path.display(), from_version = version, to_version = LATEST_VERSION, "migrated schema");
+    tracing::info!(
+        path = %path.display(),
+        from_version = version,
+        to_version = LATEST_VERSION,
+        "migrated schema"
+    );
     Ok(())
 }
 

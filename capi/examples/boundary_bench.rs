@@ -2,7 +2,7 @@
 //! calls as `benches/c/create.c` makes through the C library, made on the
 //! core directly, so the difference is the cost of the boundary.
 //!
-//! Usage: `bench_create <ledger.db> <calls>`. Prints one line:
+//! Usage: `boundary_bench <ledger.db> <calls>`. Prints one line:
 //! `create_ns=<per call> get_ns=<per call>`.
 
 use std::hint::black_box;
@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (Some(path), Some(Ok(calls))) = (args.next(), args.next().map(|n| n.parse::<usize>()))
     else {
-        eprintln!("usage: bench_create <ledger.db> <calls>");
+        eprintln!("usage: boundary_bench <ledger.db> <calls>");
         return ExitCode::from(2);
     };
     let config = Config {
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     let runs = match Runs::open_with(&path, config) {
         Ok(runs) => runs,
         Err(error) => {
-            eprintln!("bench_create: {error}");
+            eprintln!("boundary_bench: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
         match runs.create(&push(i)) {
             Ok(created) => last_id = created.run.id,
             Err(error) => {
-                eprintln!("bench_create: {error}");
+                eprintln!("boundary_bench: {error}");
                 return ExitCode::FAILURE;
             }
         }
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     let started = Instant::now();
     for push in &pushes {
         if black_box(runs.create(black_box(push))).is_err() {
-            eprintln!("bench_create: a create failed");
+            eprintln!("boundary_bench: a create failed");
             return ExitCode::FAILURE;
         }
     }
@@ -63,7 +63,7 @@ fn main() -> ExitCode {
     let started = Instant::now();
     for _ in 0..calls {
         if black_box(runs.get(black_box(&last_id))).is_err() {
-            eprintln!("bench_create: a get failed");
+            eprintln!("boundary_bench: a get failed");
             return ExitCode::FAILURE;
         }
     }

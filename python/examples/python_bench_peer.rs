@@ -1,8 +1,8 @@
-//! The Rust side of the Python benchmark (`benches/python/bench_create.py`):
+//! The Rust side of the Python benchmark (`benches/python/python_bench_peer.py`):
 //! the same creates the benchmark makes through the Python package, made on
 //! the core directly, so the ratio of the two is the cost of the Python face.
 //!
-//! Usage: `bench_create <ledger.db> <groups> <calls>`. Prints one line,
+//! Usage: `python_bench_peer <ledger.db> <groups> <calls>`. Prints one line,
 //! `ns_per_create=<n>`.
 
 use std::hint::black_box;
@@ -14,11 +14,11 @@ use runledger::{Config, Push, Runs, RuntimeConfig};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [path, groups, calls] = args.as_slice() else {
-        eprintln!("usage: bench_create <ledger.db> <groups> <calls>");
+        eprintln!("usage: python_bench_peer <ledger.db> <groups> <calls>");
         return ExitCode::from(2);
     };
     let (Ok(groups), Ok(calls)) = (groups.parse::<usize>(), calls.parse::<usize>()) else {
-        eprintln!("bench_create: groups and calls must be numbers");
+        eprintln!("python_bench_peer: groups and calls must be numbers");
         return ExitCode::from(2);
     };
     let config = Config {
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
     let runs = match Runs::open_with(path, config) {
         Ok(runs) => runs,
         Err(error) => {
-            eprintln!("bench_create: {error}");
+            eprintln!("python_bench_peer: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     let started = Instant::now();
     for push in &pushes {
         if let Err(error) = black_box(runs.create(black_box(push))) {
-            eprintln!("bench_create: {error}");
+            eprintln!("python_bench_peer: {error}");
             return ExitCode::FAILURE;
         }
     }
