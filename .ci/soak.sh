@@ -64,7 +64,7 @@ done
         id=$("$cli" --db "$db" --runtime record-only claim -q --repo soak/cli.git)
         if [ -n "$id" ]; then
             "$cli" --db "$db" --runtime record-only transition -q "$id" --from active \
-                --to complete >/dev/null || [ $? -eq 3 ] # 3: conflict
+                --to complete >/dev/null || [ $? -eq 4 ] # 4: conflict
         fi
     done
     echo "soak cli: $((n * 3)) operations"
