@@ -117,10 +117,29 @@ fn writer(db: &Path, log: &Path, seed: u64) {
     let mut attached: HashSet<String> = HashSet::new();
     let mut counter = 0u64;
 
+    // A claimer only creates runs on refs of their own and claims them, so
+    // it dies holding active runs for the final reconcile to settle.
+    let claimer = std::env::var_os("RUNLEDGER_CRASH_CLAIMER").is_some();
+
     // Runs until the parent kills it.
     loop {
         counter += 1;
-        let result: Result<(), Error> = match dice.roll(10) {
+        let op = if claimer {
+            4 + counter % 2 * 100
+        } else {
+            dice.roll(10)
+        };
+        let result: Result<(), Error> = match op {
+            104 => {
+                let push = Push::new(
+                    REPOS[0],
+                    format!("refs/heads/claimer-{seed}-{counter}"),
+                    format!("{seed:08x}{counter:08x}"),
+                );
+                runs.create(&push).map(|created| {
+                    log.acknowledge(&format!("{} {}", created.run.id, created.run.state));
+                })
+            }
             0..=3 => {
                 let repo = REPOS[dice.roll(2) as usize];
                 let ref_name = REFS[dice.roll(3) as usize];
@@ -341,8 +360,35 @@ fn writers_killed_at_random_moments_lose_no_acknowledged_run(cycles: u32) {
         common::assert_invariants(&db);
     }
 
-    // Every writer is dead: once their leases run out, one reconcile must
-    // settle every run they left active.
+    // Claimers die holding active runs. Every writer is then dead: once
+    // their leases run out, one reconcile must settle every run left active.
+    for n in 0..2u64 {
+        let log = dir.path().join(format!("claimer-{n}.log"));
+        let mut child = Command::new(&me)
+            .env("RUNLEDGER_CRASH_DB", &db)
+            .env("RUNLEDGER_CRASH_LOG", &log)
+            .env("RUNLEDGER_CRASH_SEED", (1_000_000 + n).to_string())
+            .env("RUNLEDGER_CRASH_CLAIMER", "1")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start a claimer");
+        logs.push(log);
+        std::thread::sleep(Duration::from_millis(150 + dice.roll(150)));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "a claimer stopped early"
+        );
+        child.kill().expect("SIGKILL a claimer");
+        child.wait().unwrap();
+        killed += 1;
+    }
+    let left_active: i64 = common::raw(&db)
+        .query_row(
+            "SELECT count(*) FROM runs WHERE state = 'active'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
     std::thread::sleep(LEASE + Duration::from_millis(100));
     let report = Runs::open_with(
         &db,
@@ -386,6 +432,8 @@ fn writers_killed_at_random_moments_lose_no_acknowledged_run(cycles: u32) {
         lost.is_empty(),
         "acknowledged operations were lost: {lost:#?}"
     );
+    assert!(left_active > 0, "the claimers left no active run to settle");
+    assert_eq!(report.orphaned.len() as i64, left_active, "{report:?}");
     assert_eq!(still_active, 0, "reconcile left an orphaned run active");
     assert!(
         acknowledged > cycles as usize * 10,
