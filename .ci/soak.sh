@@ -38,7 +38,8 @@ fi
 db=$work/soak.db
 cli=$root/target/debug/runledger
 "$cli" --db "$db" --runtime record-only create -q soak/cli.git refs/heads/init 0000000 >/dev/null
-python3 tests/soak/check.py "$db" "$work/stop" &
+
+python3 tests/soak/check.py "$db" "$work/stop" "$work/rust-1.log" "$work/rust-2.log" &
 checker=$!
 
 echo "== soak: $seconds s of load"

@@ -1,7 +1,9 @@
 """The soak's checker: every second, reads the ledger with plain sqlite3 (one
 read transaction, so one consistent snapshot) and checks the invariants.
-Runs until the file named by argv[2] exists, then prints what it saw and
-exits 1 if any check ever failed."""
+Runs until the file named by argv[2] exists; then checks that every run id
+in the writers' logs named by the other arguments (lines "<run id> <state>
+...", as the Rust writers acknowledge them) is in the file, prints what it
+saw, and exits 1 if any check ever failed."""
 
 import os
 import sqlite3
@@ -31,10 +33,11 @@ CHECKS = {
 
 
 def main() -> None:
-    db, stop_file = sys.argv[1], sys.argv[2]
+    db, stop_file, logs = sys.argv[1], sys.argv[2], sys.argv[3:]
     rounds = 0
     failures: list[str] = []
     while not os.path.exists(stop_file):
+        started = time.monotonic()
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
         try:
             conn.execute("BEGIN")
@@ -50,7 +53,19 @@ def main() -> None:
         rounds += 1
         if rounds % 10 == 0:
             print(f"check: {rounds} rounds, {runs} runs, {len(failures)} failures", flush=True)
-        time.sleep(1)
+        # A round starts every second, or at once if the last took longer.
+        time.sleep(max(0.0, 1 - (time.monotonic() - started)))
+    acknowledged = set()
+    for log in logs:
+        with open(log) as lines:
+            acknowledged.update(line.split(" ")[0] for line in lines if line.endswith("\n"))
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    stored = {row[0] for row in conn.execute("SELECT id FROM runs")}
+    conn.close()
+    missing = acknowledged - stored
+    if missing:
+        failures.append(f"{len(missing)} acknowledged runs are missing: {sorted(missing)[:5]}")
+    print(f"check: {len(acknowledged)} acknowledged Rust runs, {len(missing)} missing")
     print(f"check: {rounds} rounds of {len(CHECKS)} checks, {len(failures)} failures")
     for failure in failures:
         print(f"check: FAILED {failure}")
