@@ -5,7 +5,7 @@
 # side and writes BENCHMARKS.md and its plots at the root of the checkout.
 #
 #   RUNLEDGER_BENCH_QUICK=1 make bench   a smoke run of a few minutes
-#   make bench                           the full report (about 20-30 minutes
+#   make bench                           the full report (about 10-15 minutes
 #                                        on 2 cores)
 #   RUNLEDGER_BENCH_NOTE="..."           a sentence for the report, such as
 #                                        that the machine was shared
