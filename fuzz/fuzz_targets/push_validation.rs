@@ -34,7 +34,11 @@ fn ledger() -> &'static Ledger {
         .expect("open the ledger");
         std::fs::create_dir_all(&base).expect("base directory");
         let base = base.canonicalize().expect("canonical base");
-        Ledger { _dir: dir, base, runs }
+        Ledger {
+            _dir: dir,
+            base,
+            runs,
+        }
     })
 }
 
@@ -46,13 +50,25 @@ fn newest(runs: &Runs) -> Option<String> {
 /// Safety properties every accepted push must have, whatever the rules.
 fn assert_safe(base: &Path, dir: &Path, repo: &str, ref_name: &str, sha: &str) {
     assert!(!repo.is_empty() && repo.len() <= 256, "repo {repo:?}");
-    assert!(!repo.starts_with('/') && !repo.contains('\0'), "repo {repo:?}");
-    assert!(repo.split('/').all(|s| !matches!(s, "" | "." | "..")), "repo {repo:?}");
-    assert!(ref_name.starts_with("refs/") && ref_name.len() <= 256, "ref {ref_name:?}");
+    assert!(
+        !repo.starts_with('/') && !repo.contains('\0'),
+        "repo {repo:?}"
+    );
+    assert!(
+        repo.split('/').all(|s| !matches!(s, "" | "." | "..")),
+        "repo {repo:?}"
+    );
+    assert!(
+        ref_name.starts_with("refs/") && ref_name.len() <= 256,
+        "ref {ref_name:?}"
+    );
     assert!((7..=64).contains(&sha.len()), "sha {sha:?}");
     assert!(sha.bytes().all(|b| b.is_ascii_hexdigit()), "sha {sha:?}");
     let dir = dir.canonicalize().expect("the run directory exists");
-    assert!(dir.starts_with(base), "run directory {dir:?} is outside {base:?}");
+    assert!(
+        dir.starts_with(base),
+        "run directory {dir:?} is outside {base:?}"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -60,8 +76,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut parts = text.split('\u{1f}');
-    let (Some(repo), Some(ref_name), Some(sha)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(repo), Some(ref_name), Some(sha)) = (parts.next(), parts.next(), parts.next()) else {
         return;
     };
     let group = parts.next();
@@ -89,9 +104,16 @@ fuzz_target!(|data: &[u8]| {
             assert_safe(&ledger.base, &dir, repo, ref_name, sha);
         }
         Err(Error::InvalidInput { field, reason }) => {
-            assert!(matches!(field, "repo" | "ref_name" | "sha" | "group"), "{field}");
+            assert!(
+                matches!(field, "repo" | "ref_name" | "sha" | "group"),
+                "{field}"
+            );
             assert!(!reason.is_empty());
-            assert_eq!(newest(&ledger.runs), before, "a refused push changed the ledger");
+            assert_eq!(
+                newest(&ledger.runs),
+                before,
+                "a refused push changed the ledger"
+            );
         }
         Err(other) => panic!("{push:?} gave {other:?}"),
     }

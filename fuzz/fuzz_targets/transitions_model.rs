@@ -73,7 +73,9 @@ fuzz_target!(|data: &[u8]| {
         match op % 6 {
             0 => {
                 let group = usize::from(arg % 3);
-                let live = model.iter().position(|r| r.group == group && r.state.is_live());
+                let live = model
+                    .iter()
+                    .position(|r| r.group == group && r.state.is_live());
                 // Some pushes redeliver the live run's commit.
                 let sha = match live {
                     Some(at) if arg & 0x80 != 0 => model[at].sha.clone(),
@@ -83,7 +85,8 @@ fuzz_target!(|data: &[u8]| {
                     }
                 };
                 let pushed_at = start + SignedDuration::from_secs(i64::from(next().unwrap_or(0)));
-                let push = Push::new("work/model.git", GROUPS[group], sha.clone()).pushed_at(pushed_at);
+                let push =
+                    Push::new("work/model.git", GROUPS[group], sha.clone()).pushed_at(pushed_at);
 
                 let created = runs.create(&push).expect("create");
 
@@ -95,7 +98,10 @@ fuzz_target!(|data: &[u8]| {
                     Some(newer) if newer.pushed_at > pushed_at => {
                         assert!(!created.duplicate && created.superseded.is_empty());
                         assert_eq!(created.run.state, RunState::Superseded);
-                        assert_eq!(created.run.superseded_by.as_deref(), Some(newer.id.as_str()));
+                        assert_eq!(
+                            created.run.superseded_by.as_deref(),
+                            Some(newer.id.as_str())
+                        );
                         model.push(ModelRun {
                             id: created.run.id.clone(),
                             group,
@@ -108,8 +114,11 @@ fuzz_target!(|data: &[u8]| {
                     }
                     replaced => {
                         assert_eq!(created.run.state, RunState::Pending);
-                        let ids: Vec<&str> =
-                            created.superseded.iter().map(|s| s.run_id.as_str()).collect();
+                        let ids: Vec<&str> = created
+                            .superseded
+                            .iter()
+                            .map(|s| s.run_id.as_str())
+                            .collect();
                         if let Some(old) = replaced {
                             assert_eq!(ids, [old.id.as_str()]);
                             let at = model.iter().position(|r| r.id == old.id).unwrap();
@@ -196,7 +205,12 @@ fuzz_target!(|data: &[u8]| {
 
                 let got = outcome(runs.heartbeat(&model[at].id));
 
-                assert_eq!(got, cas(&model[at], RunState::Active), "heartbeat {:?}", model[at]);
+                assert_eq!(
+                    got,
+                    cas(&model[at], RunState::Active),
+                    "heartbeat {:?}",
+                    model[at]
+                );
             }
         }
 
