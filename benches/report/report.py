@@ -19,6 +19,7 @@ import os
 import platform
 import re
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,7 @@ from typing import Any, Optional
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = False
 SINGLE_RUST = SINGLE_PYTHON = SINGLE_FULL_SYNC = HOT_REF_RUNS = CONTENTION_TOTAL = 0
-C_CALLS = C_ROUNDS = CLI_REPETITIONS = CONTENTION_REPEATS = 0
+C_CALLS = C_ROUNDS = CLI_REPETITIONS = CONTENTION_REPEATS = SINGLE_REPEATS = 0
 HISTORY_SIZES: list[int] = []
 PROFILE_COUNTS = (0, 0)
 
@@ -38,7 +39,7 @@ def configure(quick: bool) -> None:
     """Sizes of each workload, full or quick."""
     global QUICK, SINGLE_RUST, SINGLE_PYTHON, SINGLE_FULL_SYNC, HISTORY_SIZES, HOT_REF_RUNS
     global CONTENTION_TOTAL, PROFILE_COUNTS, C_CALLS, C_ROUNDS, CLI_REPETITIONS
-    global CONTENTION_REPEATS
+    global CONTENTION_REPEATS, SINGLE_REPEATS
     QUICK = quick
     SINGLE_RUST = 20_000 if not quick else 2_000
     SINGLE_PYTHON = 5_000 if not quick else 1_000
@@ -50,6 +51,7 @@ def configure(quick: bool) -> None:
     C_CALLS, C_ROUNDS = (5_000, 5) if not quick else (1_000, 3)
     CLI_REPETITIONS = 200 if not quick else 30
     CONTENTION_REPEATS = 3 if not quick else 1
+    SINGLE_REPEATS = 3 if not quick else 1
 
 
 PROCESSES = [1, 2, 4, 8]
@@ -88,10 +90,34 @@ def build() -> dict[str, Path]:
 # --- measurements ---------------------------------------------------------
 
 
-def measure_rust(binary: Path) -> list[dict[str, Any]]:
+def measure_single(binary: Path) -> list[dict[str, Any]]:
+    """One process, Rust and Python contenders, at NORMAL and OFF. The
+    whole set runs SINGLE_REPEATS times, Rust and Python alternating, and
+    each figure of a row is the median over the repetitions: the Rust and
+    Python processes cannot be interleaved call by call, so repetition is
+    what puts them on the same machine."""
+    script = str(ROOT / "benches" / "report" / "python_peers.py")
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for _ in range(SINGLE_REPEATS):
+        for sync in SYNCS:
+            found = json_lines(run([str(binary), "single", sync, str(SINGLE_RUST)]))
+            found += json_lines(
+                run([sys.executable, script, "--sync", sync, "--count", str(SINGLE_PYTHON)])
+            )
+            for result in found:
+                runs.setdefault((result["sync"], result["contender"]), []).append(result)
     results = []
-    for sync in SYNCS:
-        results += json_lines(run([str(binary), "single", sync, str(SINGLE_RUST)]))
+    for repeats in runs.values():
+        row = dict(repeats[0])
+        for field in ["ops_per_sec", "p50_us", "p99_us", "max_us"]:
+            row[field] = statistics.median(r[field] for r in repeats)
+        row["repeats_ops_per_sec"] = [r["ops_per_sec"] for r in repeats]
+        results.append(row)
+    return results
+
+
+def measure_rust(binary: Path) -> list[dict[str, Any]]:
+    results = measure_single(binary)
     results += json_lines(run([str(binary), "single", "FULL", str(SINGLE_FULL_SYNC)]))
     for sync in SYNCS:
         sizes = [str(size) for size in HISTORY_SIZES] + [str(HOT_REF_RUNS)]
@@ -123,12 +149,7 @@ def measure_rust(binary: Path) -> list[dict[str, Any]]:
 
 def measure_python() -> list[dict[str, Any]]:
     script = str(ROOT / "benches" / "report" / "python_peers.py")
-    results = []
-    for sync in SYNCS:
-        results += json_lines(
-            run([sys.executable, script, "--sync", sync, "--count", str(SINGLE_PYTHON)])
-        )
-    results += json_lines(
+    results = json_lines(
         run([sys.executable, script, "--sync", "FULL", "--count", str(SINGLE_FULL_SYNC),
              "--only", "runledger,careful,naive"])  # fmt: skip
     )
@@ -456,7 +477,9 @@ def write_report(saved: dict[str, Any], out: Path) -> str:
         create = rows["runledger"]
         python = rows["python runledger"]
         md.append(
-            f"\n† Queues do less work than a supersede: they append one row and read, update "
+            f"\nEach figure is the median of {SINGLE_REPEATS} run(s) of the whole table "
+            f"(Rust and Python processes alternating); calls timed are per run.\n\n"
+            f"† Queues do less work than a supersede: they append one row and read, update "
             f"or record nothing else, and they keep their own durability settings (huey and "
             f"persist-queue: synchronous FULL by default, litequeue NORMAL; see Settings), "
             f"whatever this table's setting.\n\n"
