@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
+command -v gcc >/dev/null || need_apt+=(gcc)
+# cargo-fuzz builds libFuzzer, which is C++.
+command -v g++ >/dev/null || need_apt+=(g++)
 command -v go >/dev/null || need_apt+=(golang-go)
 command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)

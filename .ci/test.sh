@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test of the project: Rust (core and CLI), C, Go and Python. This is
-# the README's test command (`make test`) and what CI runs. It installs what
-# it needs first.
+# Every test of the project: Rust (core and CLI), C, Go and Python, then the
+# C programs under sanitizers, a short fuzzing run and a one-minute soak.
+# This is the README's test command (`make test`) and what CI runs. It
+# installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,11 +13,11 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 
-# The faces have suites of their own; each runs when it exists.
-for suite in .ci/test-c.sh .ci/test-go.sh .ci/test-python.sh; do
-    if [ -f "$suite" ]; then
-        echo "== $suite"
-        bash "$suite"
-    fi
+for suite in .ci/test-c.sh .ci/test-go.sh .ci/test-python.sh .ci/test-asan.sh \
+    .ci/test-fuzz.sh; do
+    echo "== $suite"
+    bash "$suite"
 done
+echo "== .ci/soak.sh"
+bash .ci/soak.sh 60
 echo "== all suites passed"
