@@ -109,6 +109,28 @@ fn a_malformed_sha_ref_or_repo_is_bad_input_and_records_nothing() {
 }
 
 #[test]
+fn an_argument_that_is_not_utf8_is_bad_input_and_records_nothing() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let ledger = Ledger::new();
+    ledger.create(REPO, MAIN, "aaaaaaa");
+    let before = ledger.snapshot();
+    let not_utf8 = OsStr::from_bytes(b"work/\xfftools.git");
+
+    let output = ledger
+        .command()
+        .arg("create")
+        .arg(not_utf8)
+        .args([MAIN, "bbbbbbb"])
+        .output()
+        .expect("runledger runs");
+
+    assert_refused(&output, BAD_INPUT, "invalid UTF-8");
+    assert_eq!(ledger.snapshot(), before);
+}
+
+#[test]
 fn a_file_that_is_not_a_database_is_a_storage_error_and_is_left_alone() {
     let ledger = Ledger::new();
     let path = ledger.path().join("notes.txt");
