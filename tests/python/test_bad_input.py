@@ -123,6 +123,21 @@ def test_malformed_values_of_other_calls_raise_invalid_input_naming_the_field(
     assert row_count(db_path) == 0
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("work/\ud800.git", MAIN, "abcdef1"), (REPO, "refs/heads/\udcff", "abcdef1")],
+)
+def test_a_string_that_cannot_be_utf8_raises_unicode_encode_error_and_writes_nothing(
+    runs: runledger.Runs, db_path: Path, args: tuple[str, str, str]
+) -> None:
+    # A lone surrogate is a valid Python str with no UTF-8 form; the
+    # conversion at the boundary refuses it before any call is made.
+    with pytest.raises(UnicodeEncodeError, match="surrogates not allowed"):
+        runs.create(*args)
+
+    assert row_count(db_path) == 0
+
+
 def test_an_oversized_container_id_is_refused_and_the_run_keeps_none(
     runs: runledger.Runs,
 ) -> None:
