@@ -4,7 +4,8 @@
 # queues it is compared with and matplotlib, then runs every workload side by
 # side and writes BENCHMARKS.md and its plots at the root of the checkout.
 #
-#   RUNLEDGER_BENCH_QUICK=1 make bench   a smoke run of a few minutes
+#   RUNLEDGER_BENCH_QUICK=1 make bench   a smoke run of a few minutes, written
+#                                        to target/bench-quick/
 #   make bench                           the full report (about 10-15 minutes
 #                                        on 2 cores)
 #   RUNLEDGER_BENCH_NOTE="..."           a sentence for the report, such as

@@ -76,8 +76,8 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 def build() -> dict[str, Path]:
     """The release bench binaries, by target name."""
     out = run(
-        ["cargo", "bench", "--locked", "-p", "runledger", "--bench", "report", "--bench", "core",
-         "--no-run", "--message-format=json"]  # fmt: skip
+        ["cargo", "bench", "--locked", "-p", "runledger", "--bench", "report", "--no-run",
+         "--message-format=json"]  # fmt: skip
     )
     binaries = {}
     for line in out.splitlines():
@@ -156,11 +156,11 @@ def measure_python() -> list[dict[str, Any]]:
     return results
 
 
-def instructions(argv: list[str], env: dict[str, str]) -> int:
+def instructions(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={scratch}/out", *argv],
-            cwd=ROOT, env=os.environ | env, check=True, capture_output=True, text=True,
+            cwd=ROOT, check=True, capture_output=True, text=True,
         )  # fmt: skip
     match = re.search(r"Collected : (\d+)", out.stderr)
     if match is None:
@@ -173,23 +173,16 @@ def measure_instructions(binaries: dict[str, Path]) -> dict[str, float]:
     divided by the difference in calls, so start-up and warm-up cancel."""
     short, long = PROFILE_COUNTS
     per_call = {}
-    for kind in ["create", "floor"]:
-        counts = [
-            instructions(
-                [str(binaries["core"])],
-                {"RUNLEDGER_BENCH_PROFILE": kind, "RUNLEDGER_BENCH_COUNT": str(count)},
-            )
-            for count in (short, long)
-        ]
-        per_call[kind] = (counts[1] - counts[0]) / (long - short)
-        log(f"callgrind {kind}: {per_call[kind]:.0f} instructions per call")
     # The original design costs twenty times as much per call: a tenth of
     # the calls still gives a count as exact.
-    counts = [
-        instructions([str(binaries["report"]), "profile", "original", str(count // 10)], {})
-        for count in (short, long)
-    ]
-    per_call["original"] = (counts[1] - counts[0]) / ((long - short) // 10)
+    for key, kind, scale in [("create", "runledger", 1), ("floor", "floor", 1),
+                             ("original", "original", 10)]:  # fmt: skip
+        counts = [
+            instructions([str(binaries["report"]), "profile", kind, str(count // scale)])
+            for count in (short, long)
+        ]
+        per_call[key] = (counts[1] - counts[0]) / ((long - short) // scale)
+        log(f"callgrind {kind}: {per_call[key]:.0f} instructions per call")
     return per_call
 
 
@@ -510,8 +503,7 @@ def write_report(saved: dict[str, Any], out: Path) -> str:
     md.append(
         f"\nCounted by valgrind's callgrind over two runs of {short:,} and {long:,} calls "
         f"({short // 10:,} and {long // 10:,} for the original design) "
-        f"after a warm-up of 1,000 (benches/core.rs `RUNLEDGER_BENCH_PROFILE` for create and "
-        f"the floor, the report bench's `profile original` mode for the original design), at "
+        f"after a warm-up of 1,000 (the report bench's `profile` mode), at "
         f"synchronous OFF; the difference over the {long - short:,} extra calls is one call's "
         f"cost, start-up cancelled. Instruction counts do not move with a neighbour's load, so "
         f"this is the stable figure on a shared machine; they leave out waiting for the disk "
@@ -752,11 +744,13 @@ def contention_notes(sync: str, contention: Any) -> str:
             f"\nMissed by {1 - ratio / 0.9:.1%}. Eight writers share {os.cpu_count()} cores "
             f"with the one holding the lock: p50 went from {one['p50_us']:.0f} µs at one "
             f"process to {eight['p50_us']:.0f} µs at eight, and p99 from "
-            f"{one['p99_us']:,.0f} µs to {eight['p99_us']:,.0f} µs. runledger's busy handler "
-            f"retries every 20–40 µs at first, so the lock passes on soon after it is freed, "
-            f"but every wake-up of a waiter takes CPU from the writer on a machine this "
-            f"small; the floor, on SQLite's own handler (sleeps of 1 ms and up), kept "
-            f"{floor_ratio:.2f}×. The ratio in each repetition of this run (8 over 1 "
+            f"{one['p99_us']:,.0f} µs to {eight['p99_us']:,.0f} µs. Most of a write's "
+            f"time is CPU, and with {os.cpu_count()} cores the writer holding the lock is "
+            f"often descheduled in favour of a waiter (its p99 and max show those stalls). "
+            f"runledger's busy handler sleeps 1–2 ms between tries and never longer, where "
+            f"SQLite's own handler, which the floor uses, sleeps longer the more it has "
+            f"tried; shorter sleeps (20 µs) did worse here, as waking waiters took CPU from "
+            f"the writer. The floor kept {floor_ratio:.2f}×. The ratio in each repetition of this run (8 over 1 "
             f"process, both sorted and paired): {repeats or 'one run only'}.\n"
         )
     if broken:
@@ -777,7 +771,11 @@ def load_average() -> str:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="the benchmark report")
-    parser.add_argument("--out", type=Path, default=ROOT, help="where BENCHMARKS.md goes")
+    parser.add_argument(
+        "--out", type=Path, default=None,
+        help="where BENCHMARKS.md goes (default: the repository; target/bench-quick for a "
+        "quick run, so a smoke run never replaces the committed report)",
+    )  # fmt: skip
     parser.add_argument(
         "--results", type=Path, default=ROOT / "target" / "bench-results.json",
         help="the raw measurements, written by a run and read by --render-only",
@@ -816,6 +814,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         saved["finished"] = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
         args.results.parent.mkdir(parents=True, exist_ok=True)
         args.results.write_text(json.dumps(saved, indent=1))
+    if args.out is None:
+        args.out = ROOT / "target" / "bench-quick" if QUICK else ROOT
     args.out.mkdir(parents=True, exist_ok=True)
     write_report(saved, args.out)
     log(f"wrote {args.out / 'BENCHMARKS.md'} in {(time.monotonic() - started) / 60:.1f} minutes")

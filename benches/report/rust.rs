@@ -18,7 +18,7 @@
 //! - `contention KIND PROCESSES TOTAL SYNC`: PROCESSES worker processes on
 //!   one file, TOTAL calls in all, then the invariants checked on the file;
 //! - `profile KIND COUNT`: COUNT calls of one kind after a warm-up, for
-//!   callgrind (see benches/core.rs for create and floor);
+//!   callgrind;
 //! - `version`: the SQLite the Rust side links.
 
 use std::io::{BufRead, Read, Write};
