@@ -6,6 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The container tests need an engine; where none answers, a private one runs
+# for the length of this script.
+source .ci/docker-engine.sh
+trap stop_private_docker_engine EXIT
+ensure_docker_engine
+
 bash .ci/setup.sh
 
 echo "== rust: format, lints, tests"
