@@ -636,9 +636,8 @@ runs_status runs_options_add_protected_ref(struct runs_options *options,
 runs_status runs_options_set_lease_ms(struct runs_options *options,
                                       uint64_t lease_ms);
 
-// Sets the first signal a kill sends, by name as `docker kill --signal`
-// takes it (`SIGTERM`, `TERM`, `15`). The default is `SIGKILL`. The
-// string is copied.
+// Sets the first signal a kill sends: a name such as `SIGTERM`, or a
+// number from 1 to 64. The default is `SIGKILL`. The string is copied.
 //
 // # Safety
 // `options` is NULL or live options not used by another thread meanwhile;
@@ -648,6 +647,8 @@ runs_status runs_options_set_kill_signal(struct runs_options *options,
 
 // Sets how long a container gets to exit after a signal other than
 // SIGKILL before SIGKILL follows. 0 (the default) sends the signal alone.
+// It must be shorter than the kill timeout; since the two may be set in
+// either order, `runs_open_with` checks that, not this setter.
 //
 // # Safety
 // `options` is NULL or live options not used by another thread meanwhile.

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::error::{Error, Result};
 use crate::policy::ProtectedRefs;
 use crate::store::Synchronous;
 
@@ -61,6 +62,44 @@ impl Default for KillConfig {
             signal: "SIGKILL".to_owned(),
             grace: None,
             timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl KillConfig {
+    /// Refuses settings that could only fail later, at kill time: a signal
+    /// the engine would not know, a zero timeout, or a grace period that
+    /// leaves SIGKILL no time to follow.
+    pub fn validate(&self) -> Result<()> {
+        KillConfig::validate_signal(&self.signal)?;
+        if self.timeout.is_zero() {
+            return Err(Error::invalid("kill_timeout", "must be longer than zero"));
+        }
+        if self.grace.is_some_and(|grace| grace >= self.timeout) {
+            return Err(Error::invalid(
+                "kill_grace",
+                "must be shorter than the kill timeout, or SIGKILL could never follow",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Accepts a signal as the engine takes it: a name such as `SIGTERM`
+    /// or a number from 1 to 64.
+    pub fn validate_signal(signal: &str) -> Result<()> {
+        let named = signal.len() > 3
+            && signal.starts_with("SIG")
+            && signal[3..]
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        let numbered = signal.parse::<u8>().is_ok_and(|n| (1..=64).contains(&n));
+        if named || numbered {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "kill_signal",
+                format!("{signal:?} is not a signal name such as SIGTERM or a number from 1 to 64"),
+            ))
         }
     }
 }

@@ -12,6 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::config::{Config, RuntimeConfig};
 use crate::error::{Error, Result};
 use crate::kill::{KillTarget, Killer};
+use crate::policy::ProtectedRefs;
 use crate::run::{
     ClaimFilter, Created, HistoryEntry, KillOutcome, KillReport, ListFilter, Page, Push, Reason,
     Reconciled, Run,
@@ -84,16 +85,9 @@ impl Runs {
             return Err(Error::invalid("lease", "must be longer than zero"));
         }
         for pattern in config.protected_refs.patterns() {
-            validate::ref_name(&pattern.replace(['*', '?'], "x")).map_err(|_| {
-                Error::invalid(
-                    "protected_refs",
-                    format!(
-                        "{pattern:?} is not a full ref name pattern such as refs/heads/release/*"
-                    ),
-                )
-            })?;
+            ProtectedRefs::validate_pattern(pattern)?;
         }
-        validate_kill(&config.kill)?;
+        config.kill.validate()?;
         if let Some(base) = &config.base_dir {
             if base.as_os_str().is_empty() {
                 return Err(Error::invalid("base_dir", "must not be empty"));
@@ -510,33 +504,6 @@ impl Runs {
             std::thread::sleep(CHANGE_POLL.min(left));
         }
     }
-}
-
-/// Refuses kill settings that could only fail later, at kill time.
-fn validate_kill(kill: &crate::config::KillConfig) -> Result<()> {
-    let signal = kill.signal.as_str();
-    let named = signal.len() > 3
-        && signal.starts_with("SIG")
-        && signal[3..]
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    let numbered = signal.parse::<u8>().is_ok_and(|n| (1..=64).contains(&n));
-    if !(named || numbered) {
-        return Err(Error::invalid(
-            "kill_signal",
-            format!("{signal:?} is not a signal name such as SIGTERM or a number from 1 to 64"),
-        ));
-    }
-    if kill.timeout.is_zero() {
-        return Err(Error::invalid("kill_timeout", "must be longer than zero"));
-    }
-    if kill.grace.is_some_and(|grace| grace >= kill.timeout) {
-        return Err(Error::invalid(
-            "kill_grace",
-            "must be shorter than the kill timeout, or SIGKILL could never follow",
-        ));
-    }
-    Ok(())
 }
 
 /// The current time at the precision the ledger stores (milliseconds), so a

@@ -4,7 +4,9 @@
 
 use jiff::Timestamp;
 
+use crate::error::{Error, Result};
 use crate::state::RunState;
+use crate::validate;
 
 /// A live run of the group a push lands in, as the store read it inside the
 /// create transaction.
@@ -73,6 +75,17 @@ impl ProtectedRefs {
         ProtectedRefs {
             patterns: patterns.into_iter().map(Into::into).collect(),
         }
+    }
+
+    /// Accepts a pattern that is a full ref name once its wildcards are
+    /// read as ordinary characters, such as `refs/heads/release/*`.
+    pub fn validate_pattern(pattern: &str) -> Result<()> {
+        validate::ref_name(&pattern.replace(['*', '?'], "x")).map_err(|_| {
+            Error::invalid(
+                "protected_refs",
+                format!("{pattern:?} is not a full ref name pattern such as refs/heads/release/*"),
+            )
+        })
     }
 
     /// The patterns, as given.

@@ -35,10 +35,6 @@ pub enum runs_synchronous {
     Extra = 3,
 }
 
-/// The longest kill signal name accepted, which is far more than any real
-/// one (`SIGRTMAX-14`) needs.
-const MAX_SIGNAL_BYTES: usize = 32;
-
 /// Makes options holding the defaults: busy timeout 5 s, synchronous
 /// normal, no base directory, no protected refs, lease 60 s, kill with
 /// SIGKILL, no grace, kill timeout 10 s, the Docker runtime found through
@@ -198,6 +194,7 @@ pub unsafe extern "C" fn runs_options_add_protected_ref(
     unsafe {
         set("runs_options_add_protected_ref", options, |config| {
             let pattern = strings::required(pattern, "pattern")?;
+            ProtectedRefs::validate_pattern(pattern)?;
             let mut patterns = config.protected_refs.patterns().to_vec();
             patterns.push(pattern.to_owned());
             config.protected_refs = ProtectedRefs::new(patterns);
@@ -228,9 +225,8 @@ pub unsafe extern "C" fn runs_options_set_lease_ms(
     }
 }
 
-/// Sets the first signal a kill sends, by name as `docker kill --signal`
-/// takes it (`SIGTERM`, `TERM`, `15`). The default is `SIGKILL`. The
-/// string is copied.
+/// Sets the first signal a kill sends: a name such as `SIGTERM`, or a
+/// number from 1 to 64. The default is `SIGKILL`. The string is copied.
 ///
 /// # Safety
 /// `options` is NULL or live options not used by another thread meanwhile;
@@ -244,17 +240,7 @@ pub unsafe extern "C" fn runs_options_set_kill_signal(
     unsafe {
         set("runs_options_set_kill_signal", options, |config| {
             let signal = strings::required(signal, "signal")?;
-            let well_formed = !signal.is_empty()
-                && signal.len() <= MAX_SIGNAL_BYTES
-                && signal
-                    .bytes()
-                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'+' || byte == b'-');
-            if !well_formed {
-                return Err(invalid(
-                    "signal",
-                    format!("{signal:?} is not a signal name such as SIGTERM"),
-                ));
-            }
+            KillConfig::validate_signal(signal)?;
             config.kill.signal = signal.to_owned();
             Ok(())
         })
@@ -263,6 +249,8 @@ pub unsafe extern "C" fn runs_options_set_kill_signal(
 
 /// Sets how long a container gets to exit after a signal other than
 /// SIGKILL before SIGKILL follows. 0 (the default) sends the signal alone.
+/// It must be shorter than the kill timeout; since the two may be set in
+/// either order, `runs_open_with` checks that, not this setter.
 ///
 /// # Safety
 /// `options` is NULL or live options not used by another thread meanwhile.
