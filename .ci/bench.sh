@@ -17,12 +17,20 @@ need_apt=()
 command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 command -v gcc >/dev/null || need_apt+=(gcc)
+[ -x /bin/busybox ] || need_apt+=(busybox-static)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "bench: installing ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
+
+# The kill benchmark stops real containers: an engine must answer, and the
+# test image must be there.
+source .ci/docker-engine.sh
+trap stop_private_docker_engine EXIT
+ensure_docker_engine
+bash .ci/test-image.sh
 
 venv=target/bench-venv
 if [ ! -x "$venv/bin/python" ]; then

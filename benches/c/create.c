@@ -4,8 +4,8 @@
  * capi/examples/bench_create.rs makes on the core directly. Each call's
  * result is freed, as a forge would, so that cost is counted too.
  *
- * Usage: create <ledger.db> <calls>. Prints one line:
- * create_ns=<per call> get_ns=<per call>
+ * Usage: create <ledger.db> <creates> [gets]. gets defaults to creates;
+ * either may be 0. Prints one line: create_ns=<per call> get_ns=<per call>
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,12 +38,14 @@ int main(int argc, char **argv)
     char (*shas)[16];
     char last_id[64] = "";
     long calls;
+    long gets;
     long long started;
     long long create_ns;
     long long get_ns;
 
-    if (argc != 3 || (calls = strtol(argv[2], NULL, 10)) <= 0) {
-        fprintf(stderr, "usage: create <ledger.db> <calls>\n");
+    if (argc < 3 || argc > 4 || (calls = strtol(argv[2], NULL, 10)) < 0 ||
+        (gets = argc == 4 ? strtol(argv[3], NULL, 10) : calls) < 0) {
+        fprintf(stderr, "usage: create <ledger.db> <creates> [gets]\n");
         return 2;
     }
     if (runs_options_new(&options) != RUNS_STATUS_OK ||
@@ -82,17 +84,17 @@ int main(int argc, char **argv)
         }
         runs_created_free(created);
     }
-    create_ns = (now_ns() - started) / calls;
+    create_ns = calls > 0 ? (now_ns() - started) / calls : 0;
 
     started = now_ns();
-    for (long i = 0; i < calls; i++) {
+    for (long i = 0; i < gets; i++) {
         runs_run *run = NULL;
         if (runs_get(ledger, last_id, &run) != RUNS_STATUS_OK) {
             return fail("get");
         }
         runs_run_free(run);
     }
-    get_ns = (now_ns() - started) / calls;
+    get_ns = gets > 0 ? (now_ns() - started) / gets : 0;
 
     printf("create_ns=%lld get_ns=%lld\n", create_ns, get_ns);
     free(shas);

@@ -19,6 +19,9 @@
 //!   one file, TOTAL calls in all, then the invariants checked on the file;
 //! - `profile KIND COUNT`: COUNT calls of one kind after a warm-up, for
 //!   callgrind;
+//! - `kill COUNT IMAGE`: what killing a real container adds to a create:
+//!   COUNT supersedes of an active run whose container runs IMAGE, against
+//!   the same supersedes with the record-only runtime;
 //! - `version`: the SQLite the Rust side links.
 
 use std::io::{BufRead, Read, Write};
@@ -26,7 +29,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use runledger::{Config, Error, Push, Runs, RuntimeConfig, Synchronous};
+use runledger::{ClaimFilter, Config, Error, KillOutcome, Push, Runs, RuntimeConfig, Synchronous};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior, params};
 
 const REFS: u64 = 1000;
@@ -60,6 +63,7 @@ fn main() {
             sync_of(sync),
         ),
         ["profile", kind, count] => profile(kind, count.parse().unwrap()),
+        ["kill", count, image] => kill_cost(count.parse().unwrap(), image),
         ["version"] => println!("{{\"sqlite\": \"{}\"}}", rusqlite::version()),
         // `cargo bench` runs every bench target with `--bench`: this one
         // only makes sense under its driver.
@@ -590,4 +594,92 @@ fn profile(kind: &str, count: u64) {
     for n in 0..REFS + count {
         contender.call(n, REPO, &ref_of(n), n >= REFS);
     }
+}
+
+/// Supersedes of an active run with a container: with the Docker runtime a
+/// real container (IMAGE, no network) that the create kills before it
+/// returns; with the record-only runtime the same ledger work and no kill.
+/// The two alternate push by push. Only the superseding create is timed:
+/// starting the container is the runner's cost, not the forge's.
+fn kill_cost(count: usize, image: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |name: &str, runtime: RuntimeConfig| {
+        Runs::open_with(
+            dir.path().join(name),
+            Config {
+                runtime,
+                ..Config::default()
+            },
+        )
+        .expect("open ledger")
+    };
+    let contenders = [
+        ("docker", open("docker.db", RuntimeConfig::Docker)),
+        ("record-only", open("record.db", RuntimeConfig::RecordOnly)),
+    ];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); contenders.len()];
+    let mut containers = Vec::new();
+    for i in 0..count {
+        let ref_name = format!("refs/heads/k{i}");
+        for ((kind, runs), samples) in contenders.iter().zip(&mut samples) {
+            let first = runs.create(&Push::new(REPO, &ref_name, "0000001")).unwrap();
+            let filter = ClaimFilter {
+                repo: None,
+                group: Some(first.run.group_key.clone()),
+            };
+            let run = runs.claim(&filter).unwrap().expect("the run just created");
+            let container = if *kind == "docker" {
+                let id = start_container(image, &runs.container_labels(&run));
+                containers.push(id.clone());
+                id
+            } else {
+                format!("record-only-{i}")
+            };
+            runs.attach_container(&run.id, &container).unwrap();
+
+            let started = Instant::now();
+            let created = runs.create(&Push::new(REPO, &ref_name, "0000002")).unwrap();
+            samples.push(started.elapsed());
+
+            let expected = if *kind == "docker" {
+                KillOutcome::Done
+            } else {
+                KillOutcome::Recorded
+            };
+            assert_eq!(created.superseded.len(), 1, "one active run replaced");
+            assert_eq!(created.superseded[0].kill, Some(expected), "kill outcome");
+        }
+    }
+    let mut remove = Command::new("docker");
+    remove.args(["rm", "--force"]).args(&containers);
+    let removed = remove
+        .stdout(Stdio::null())
+        .status()
+        .expect("run docker rm");
+    assert!(removed.success(), "docker rm of the benchmark's containers");
+    for ((kind, _), samples) in contenders.iter().zip(samples) {
+        println!(
+            "{}",
+            Samples(samples).json(&format!(
+                "\"workload\": \"kill\", \"contender\": \"{kind}\""
+            ))
+        );
+    }
+}
+
+/// Starts a container that sleeps, labelled for its run, without a network.
+fn start_container(image: &str, labels: &std::collections::BTreeMap<String, String>) -> String {
+    let mut docker = Command::new("docker");
+    docker.args(["run", "--detach", "--network", "none"]);
+    for (key, value) in labels {
+        docker.arg("--label").arg(format!("{key}={value}"));
+    }
+    docker.args(["--label", "runledger.suite=bench", image, "sleep", "1000"]);
+    let out = docker.output().expect("run docker");
+    assert!(
+        out.status.success(),
+        "docker run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }

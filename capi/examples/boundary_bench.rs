@@ -2,7 +2,8 @@
 //! calls as `benches/c/create.c` makes through the C library, made on the
 //! core directly, so the difference is the cost of the boundary.
 //!
-//! Usage: `boundary_bench <ledger.db> <calls>`. Prints one line:
+//! Usage: `boundary_bench <ledger.db> <creates> [gets]`; gets defaults to
+//! creates and either may be 0. Prints one line:
 //! `create_ns=<per call> get_ns=<per call>`.
 
 use std::hint::black_box;
@@ -18,11 +19,15 @@ const WARM_UP: usize = 200;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let (Some(path), Some(Ok(calls))) = (args.next(), args.next().map(|n| n.parse::<usize>()))
+    let path = args.next();
+    let calls = args.next().map(|n| n.parse::<usize>());
+    let gets = args.next().map(|n| n.parse::<usize>());
+    let (Some(path), Some(Ok(calls)), None | Some(Ok(_)), None) = (path, calls, &gets, args.next())
     else {
-        eprintln!("usage: boundary_bench <ledger.db> <calls>");
+        eprintln!("usage: boundary_bench <ledger.db> <creates> [gets]");
         return ExitCode::from(2);
     };
+    let gets = gets.and_then(Result::ok).unwrap_or(calls);
     let config = Config {
         runtime: RuntimeConfig::RecordOnly,
         ..Config::default()
@@ -58,16 +63,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let create_ns = started.elapsed().as_nanos() / calls as u128;
+    let create_ns = started.elapsed().as_nanos() / calls.max(1) as u128;
 
     let started = Instant::now();
-    for _ in 0..calls {
+    for _ in 0..gets {
         if black_box(runs.get(black_box(&last_id))).is_err() {
             eprintln!("boundary_bench: a get failed");
             return ExitCode::FAILURE;
         }
     }
-    let get_ns = started.elapsed().as_nanos() / calls as u128;
+    let get_ns = started.elapsed().as_nanos() / gets.max(1) as u128;
 
     println!("create_ns={create_ns} get_ns={get_ns}");
     ExitCode::SUCCESS
