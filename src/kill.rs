@@ -45,18 +45,27 @@ impl Killer {
         self.config.timeout
     }
 
-    /// Kills each target in turn, all within one timeout. Targets not reached
-    /// before it ran out fail with a timeout and are left to reconcile.
-    /// Returns one outcome per target, in order; nothing when record-only.
-    pub(crate) fn kill_all(&self, targets: &[KillTarget]) -> Option<Vec<KillOutcome>> {
+    /// Kills each target in turn, all within one timeout. Returns one entry
+    /// per target, in order; nothing when record-only. A target the timeout
+    /// ran out before is not tried at all (`None`): its kill stays owed, for
+    /// reconcile, and counts no attempt.
+    pub(crate) fn kill_all(&self, targets: &[KillTarget]) -> Option<Vec<Option<KillOutcome>>> {
         let runtime = self.runtime.as_ref()?;
         let deadline = Instant::now() + self.config.timeout;
         let outcomes = targets
             .iter()
             .map(|target| {
+                if Instant::now() >= deadline {
+                    tracing::warn!(
+                        run_id = target.run_id.as_str(),
+                        container_id = target.container_id.as_str(),
+                        "kill timeout ran out on earlier containers; reconcile will try this one"
+                    );
+                    return None;
+                }
                 let outcome = self.kill_one(runtime.as_ref(), target, deadline);
                 log_outcome(target, &outcome);
-                outcome
+                Some(outcome)
             })
             .collect();
         Some(outcomes)
@@ -68,18 +77,21 @@ impl Killer {
         target: &KillTarget,
         deadline: Instant,
     ) -> KillOutcome {
-        let id = target.container_id.as_str();
         let remaining = || deadline.saturating_duration_since(Instant::now());
         let failed = |err: RuntimeError| KillOutcome::Failed {
             error: err.to_string(),
         };
 
         // Never kill someone else's container: look at its label first.
-        let info = match runtime.inspect(id, remaining()) {
+        let info = match runtime.inspect(&target.container_id, remaining()) {
             Ok(info) => info,
             Err(RuntimeError::NoSuchContainer) => return KillOutcome::Done,
             Err(err) => return failed(err),
         };
+        // From here on the container is addressed by the full id the engine
+        // gave, not by the name the runner attached: a name can be given to
+        // another container between the label check and the signal.
+        let id = info.id.as_str();
         if let Some(labelled) = info.run_id() {
             if labelled != target.run_id {
                 return KillOutcome::Refused {

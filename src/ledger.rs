@@ -174,6 +174,14 @@ impl Runs {
                 superseded = ?superseded,
                 "superseded runs"
             );
+        } else if let Some(newer) = &created.run.superseded_by {
+            tracing::info!(
+                run_id = created.run.id.as_str(),
+                repo = created.run.repo.as_str(),
+                ref_name = created.run.ref_name.as_str(),
+                superseded_by = newer.as_str(),
+                "recorded an out-of-order push as superseded by a newer run"
+            );
         }
 
         let targets: Vec<(usize, KillTarget)> = created
@@ -200,27 +208,45 @@ impl Runs {
     }
 
     /// Kills the targets (or records them, record-only) and stores each
-    /// outcome. A failure to store an outcome leaves the kill requested, so
-    /// reconcile tries again; it does not fail the caller's operation.
+    /// outcome on the run whose container it was. A failure to store an
+    /// outcome leaves the kill requested, so reconcile tries again; it does
+    /// not fail the caller's operation.
     fn kill_and_record(&self, targets: Vec<KillTarget>) -> Vec<KillOutcome> {
         if targets.is_empty() {
             return Vec::new();
         }
-        let Some(outcomes) = self.killer.kill_all(&targets) else {
+        let Some(attempts) = self.killer.kill_all(&targets) else {
             return vec![KillOutcome::Recorded; targets.len()];
         };
         let now = now();
-        for (target, outcome) in targets.iter().zip(&outcomes) {
-            if let Err(error) = self.store.record_kill(&target.run_id, outcome, now) {
-                tracing::warn!(
-                    run_id = target.run_id.as_str(),
-                    container_id = target.container_id.as_str(),
-                    error = %error,
-                    "could not store a kill outcome; reconcile will retry the kill"
-                );
-            }
-        }
-        outcomes
+        let timeout_ms = self.config.kill.timeout.as_millis();
+        targets
+            .iter()
+            .zip(attempts)
+            .map(|(target, attempt)| {
+                let Some(outcome) = attempt else {
+                    // Not tried: the stored kill stays owed for reconcile.
+                    return KillOutcome::Failed {
+                        error: format!(
+                            "not tried: the kill timeout of {timeout_ms} ms ran out on earlier \
+                             containers; reconcile will try it"
+                        ),
+                    };
+                };
+                let stored =
+                    self.store
+                        .record_kill(&target.run_id, &target.container_id, &outcome, now);
+                if let Err(error) = stored {
+                    tracing::warn!(
+                        run_id = target.run_id.as_str(),
+                        container_id = target.container_id.as_str(),
+                        error = %error,
+                        "could not store a kill outcome; reconcile will retry the kill"
+                    );
+                }
+                outcome
+            })
+            .collect()
     }
 
     /// One run by id.
@@ -263,7 +289,16 @@ impl Runs {
                 run_id: run.id.clone(),
                 container_id,
             }]);
-            run = self.store.get(&run.id)?;
+            // The transition is committed: a failure to read the kill's
+            // outcome back must not make it look as if it failed.
+            match self.store.get(&run.id) {
+                Ok(killed) => run = killed,
+                Err(error) => tracing::warn!(
+                    run_id = run.id.as_str(),
+                    error = %error,
+                    "could not read back a kill outcome"
+                ),
+            }
         }
         Ok(run)
     }
@@ -318,12 +353,17 @@ impl Runs {
             return Err(err);
         }
         let actual = *actual;
-        self.store
-            .record_late_container(run_id, container_id, now())?;
+        // Record the container first, so a kill that fails now is retried
+        // by reconcile; but kill it whether or not the record could be
+        // written: it must not outlive its run either way.
+        let recorded = self
+            .store
+            .record_late_container(run_id, container_id, now());
         self.kill_and_record(vec![KillTarget {
             run_id: run_id.to_owned(),
             container_id: container_id.to_owned(),
         }]);
+        recorded?;
         if actual == RunState::Superseded {
             let superseded_by = self.store.get(run_id)?.superseded_by;
             return Err(Error::Superseded {

@@ -210,6 +210,37 @@ fn reconcile_kills_a_running_container_labelled_with_a_finished_run() {
 }
 
 #[test]
+fn reconcile_fails_a_run_whose_lease_expired_and_kills_its_container() {
+    let fixture = Fixture::new();
+    let runs = Runs::open_with(
+        fixture.db(),
+        Config {
+            runtime: RuntimeConfig::Docker,
+            lease: Duration::from_millis(300),
+            ..Config::default()
+        },
+    )
+    .unwrap();
+    engine();
+    let orphan = active_run(&runs, 1);
+    let container = Container::start(Some(&orphan.id), &[]);
+    runs.attach_container(&orphan.id, &container.id).unwrap();
+    // The runner dies: no heartbeat comes, and the lease runs out.
+    std::thread::sleep(Duration::from_millis(400));
+
+    let report = runs.reconcile().unwrap();
+
+    assert_eq!(report.orphaned, vec![orphan.id.clone()]);
+    assert!(
+        !container.running(),
+        "an orphaned run's container still runs"
+    );
+    let orphan = runs.get(&orphan.id).unwrap();
+    assert_eq!(orphan.state, RunState::Failed);
+    assert_eq!(orphan.kill.unwrap().state, KillState::Done);
+}
+
+#[test]
 fn reconcile_retries_a_kill_that_failed_because_the_engine_was_down() {
     let fixture = Fixture::new();
     let down = Runs::open_with(
@@ -403,4 +434,40 @@ fn container_labels_name_the_run_its_repo_ref_and_sha() {
     assert_eq!(labels["runledger.repo"], run.repo);
     assert_eq!(labels["runledger.ref"], run.ref_name);
     assert_eq!(labels["runledger.sha"], run.sha);
+}
+
+#[test]
+fn kills_the_timeout_leaves_no_time_for_are_not_tried_and_stay_owed_without_an_attempt() {
+    let fixture = Fixture::new();
+    let socket = fake_engine(fixture.dir.path(), None);
+    let runs = ledger_on_fake(&fixture, &socket, Duration::from_millis(500));
+    let mut owed = Vec::new();
+    for (n, ref_name) in ["refs/heads/a", "refs/heads/b"].into_iter().enumerate() {
+        runs.create(&push(ref_name, &sha(n as u32))).unwrap();
+        let run = runs.claim(&ClaimFilter::default()).unwrap().unwrap();
+        runs.attach_container(&run.id, &format!("hung-{n}"))
+            .unwrap();
+        runs.cancel(&run.id).unwrap();
+        owed.push(run.id);
+    }
+    let attempts = |id: &str| runs.get(id).unwrap().kill.unwrap().attempts;
+    let before: Vec<u32> = owed.iter().map(|id| attempts(id)).collect();
+
+    let report = runs.reconcile().unwrap();
+
+    // The first kill waits out the whole timeout on the hung engine; the
+    // second is never sent, so it counts no attempt and stays for later.
+    assert_eq!(report.kills.len(), 2, "{report:?}");
+    let Some(KillOutcome::Failed { error }) = report.kills.get(1).map(|k| &k.outcome) else {
+        panic!("the second kill should be reported as not tried: {report:?}");
+    };
+    assert!(error.starts_with("not tried"), "{error}");
+    let second = &report.kills[1].run_id;
+    let index = owed.iter().position(|id| id == second).unwrap();
+    assert_eq!(attempts(second), before[index], "an untried kill counted");
+    assert_eq!(
+        runs.get(second).unwrap().kill.unwrap().state,
+        KillState::Failed,
+        "the kill stays owed for the next reconcile"
+    );
 }

@@ -70,8 +70,16 @@ pub(crate) trait Store: Send + Sync {
     /// orphaned, requesting the kill of their containers.
     fn orphan_expired(&self, now: Timestamp) -> Result<Vec<Run>>;
 
-    /// Stores the outcome of a kill attempt.
-    fn record_kill(&self, run_id: &str, outcome: &KillOutcome, now: Timestamp) -> Result<()>;
+    /// Stores the outcome of a kill attempt on the run, if `container_id` is
+    /// the container attached to it (a stray container labelled with the
+    /// run, or one attached too late, has no record of its own).
+    fn record_kill(
+        &self,
+        run_id: &str,
+        container_id: &str,
+        outcome: &KillOutcome,
+        now: Timestamp,
+    ) -> Result<()>;
 
     /// Runs whose container kill is requested or failed, oldest first.
     fn kills_to_retry(&self, limit: u32) -> Result<Vec<Run>>;

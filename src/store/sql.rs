@@ -121,11 +121,11 @@ pub(crate) const REQUEST_KILL: &str = "\
      WHERE id = ?1 AND container_id IS NOT NULL \
        AND (kill_state IS NULL OR kill_state IN ('requested', 'failed'))";
 
-/// Stores the outcome of one kill attempt.
+/// Stores the outcome of one kill attempt on the run's own container.
 pub(crate) const RECORD_KILL: &str = "\
     UPDATE runs SET kill_state = ?2, kill_error = ?3, kill_at = ?4, \
                     kill_attempts = kill_attempts + 1 \
-     WHERE id = ?1 AND container_id IS NOT NULL";
+     WHERE id = ?1 AND container_id = ?5";
 
 /// Runs whose container kill was requested or failed and should be tried.
 pub(crate) const KILLS_TO_RETRY: &str = concat!(

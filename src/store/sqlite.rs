@@ -119,6 +119,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its
     /// schema up to date.
     pub(crate) fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore> {
+        BUSY_TIMEOUT.set(options.busy_timeout);
         let store_path = path.to_path_buf();
         let mut writer = open_connection(path, &options)?;
         prepare_file(path, &options, &mut writer)?;
@@ -176,7 +177,7 @@ impl SqliteStore {
     fn read<T>(
         &self,
         operation: &'static str,
-        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+        work: impl Fn(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
         BUSY_TIMEOUT.set(self.options.busy_timeout);
         let pooled = lock(&self.readers).pop();
@@ -184,7 +185,17 @@ impl SqliteStore {
             Some(conn) => conn,
             None => open_connection(&self.path, &self.options)?,
         };
-        let result = work(&conn).map_err(self.fail(operation));
+        // As for BEGIN in `write`: a read can be answered busy without the
+        // busy handler while another process recovers the WAL index.
+        let started = Instant::now();
+        let result = loop {
+            match work(&conn) {
+                Err(err) if is_busy(&err) && started.elapsed() < self.options.busy_timeout => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                other => break other.map_err(self.fail(operation)),
+            }
+        };
         let mut readers = lock(&self.readers);
         if readers.len() < READ_POOL_SIZE {
             readers.push(conn);
@@ -868,7 +879,13 @@ impl Store for SqliteStore {
         })
     }
 
-    fn record_kill(&self, run_id: &str, outcome: &KillOutcome, now: Timestamp) -> Result<()> {
+    fn record_kill(
+        &self,
+        run_id: &str,
+        container_id: &str,
+        outcome: &KillOutcome,
+        now: Timestamp,
+    ) -> Result<()> {
         self.write("record_kill", |tx| {
             tx.prepare_cached(sql::RECORD_KILL)
                 .and_then(|mut stmt| {
@@ -876,7 +893,8 @@ impl Store for SqliteStore {
                         run_id,
                         outcome.state().as_str(),
                         outcome.error(),
-                        millis(now)
+                        millis(now),
+                        container_id
                     ])
                 })
                 .map_err(self.fail("record_kill"))?;
