@@ -31,9 +31,29 @@ pub(crate) fn create(base: &Path, repo: &str, run_id: &str) -> Result<PathBuf> {
     builder.recursive(true).mode(DIR_MODE);
     builder.create(base).map_err(wrap(base))?;
 
-    // Walk down from the base one segment at a time, refusing links.
+    refuse_links(base, Path::new(repo))?;
+    builder.create(dir.join("workspace")).map_err(wrap(&dir))?;
+    builder.create(dir.join("logs")).map_err(wrap(&dir))?;
+    Ok(dir)
+}
+
+/// Removes a run directory and everything in it; a missing one is fine.
+/// Like [`create`], it never goes through a symbolic link below the base.
+pub(crate) fn remove(base: &Path, repo: &str, run_id: &str) -> Result<()> {
+    let dir = path_of(base, repo, run_id);
+    refuse_links(base, &Path::new(repo).join(run_id))?;
+    match fs::remove_dir_all(&dir) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::RunDirectory { path: dir, source }),
+    }
+}
+
+/// Walks down from `base` along `relative` one segment at a time and fails
+/// at the first symbolic link; segments that do not exist yet are fine.
+fn refuse_links(base: &Path, relative: &Path) -> Result<()> {
     let mut current = base.to_path_buf();
-    for segment in Path::new(repo).components() {
+    for segment in relative.components() {
         current.push(segment);
         match fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
@@ -46,21 +66,14 @@ pub(crate) fn create(base: &Path, repo: &str, run_id: &str) -> Result<PathBuf> {
                 });
             }
             Ok(_) => {}
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(err) => return Err(wrap(&current)(err)),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => {
+                return Err(Error::RunDirectory {
+                    path: current,
+                    source,
+                });
+            }
         }
     }
-    builder.create(dir.join("workspace")).map_err(wrap(&dir))?;
-    builder.create(dir.join("logs")).map_err(wrap(&dir))?;
-    Ok(dir)
-}
-
-/// Removes a run directory and everything in it; a missing one is fine.
-pub(crate) fn remove(base: &Path, repo: &str, run_id: &str) -> Result<()> {
-    let dir = path_of(base, repo, run_id);
-    match fs::remove_dir_all(&dir) {
-        Ok(()) => Ok(()),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(Error::RunDirectory { path: dir, source }),
-    }
+    Ok(())
 }

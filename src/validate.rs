@@ -115,9 +115,18 @@ pub fn group_key(value: &str) -> Result<()> {
     check_length("group", value, MAX_NAME_BYTES)
 }
 
-/// A container id or name as Docker and Podman hand them out.
+/// A container id or name as Docker and Podman hand them out: a letter or
+/// digit, then letters, digits, '_', '.' and '-'. (So never `.`, `..` or
+/// an option-like `-x`, which would mean something else in the engine's
+/// URL paths.)
 pub fn container_id(value: &str) -> Result<()> {
     check_length("container_id", value, MAX_CONTAINER_ID_BYTES)?;
+    if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(Error::invalid(
+            "container_id",
+            format!("{value:?} must start with a letter or a digit"),
+        ));
+    }
     if let Some(c) = value
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
@@ -202,6 +211,17 @@ mod tests {
         let err = ref_name(&long).unwrap_err().to_string();
 
         assert!(err.contains("the limit is 256"), "{err}");
+    }
+
+    #[test]
+    fn container_ids_are_engine_names_that_cannot_mean_a_path_or_an_option() {
+        for bad in ["", ".", "..", "-rf", "_x", "a/b", "a b", "a;b"] {
+            assert!(container_id(bad).is_err(), "{bad:?} was accepted");
+        }
+
+        for good in ["3f2a9c1e", "runner-7.build_2", "Web1"] {
+            assert!(container_id(good).is_ok(), "{good:?} was refused");
+        }
     }
 
     #[test]

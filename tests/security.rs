@@ -35,7 +35,7 @@ fn main() {
         return;
     }
     let logs = install_log_collector();
-    let checks: [(&str, Check); 6] = [
+    let checks: [(&str, Check); 7] = [
         (
             "hostile_strings_are_stored_and_matched_as_data_never_as_sql",
             Box::new(hostile_strings_are_stored_and_matched_as_data_never_as_sql),
@@ -43,6 +43,10 @@ fn main() {
         (
             "a_symlink_planted_below_the_base_cannot_redirect_a_run_directory",
             Box::new(a_symlink_planted_below_the_base_cannot_redirect_a_run_directory),
+        ),
+        (
+            "prune_never_deletes_through_a_symlink_planted_after_the_run_was_made",
+            Box::new(prune_never_deletes_through_a_symlink_planted_after_the_run_was_made),
         ),
         (
             "repo_names_that_would_leave_the_base_are_refused_before_anything_is_written",
@@ -234,6 +238,35 @@ fn a_symlink_planted_below_the_base_cannot_redirect_a_run_directory() {
         .run;
     assert!(runs.run_dir(&fine).unwrap().starts_with(&base));
     assert!(runs.run_dir(&fine).unwrap().join("workspace").is_dir());
+}
+
+fn prune_never_deletes_through_a_symlink_planted_after_the_run_was_made() {
+    let fixture = Fixture::new();
+    let base = fixture.dir.path().join("runs");
+    let outside = fixture.dir.path().join("outside");
+    let runs = ledger_with_base(&fixture, &base);
+    let run = runs
+        .create(&Push::new("org/victim.git", MAIN, sha(1)))
+        .unwrap()
+        .run;
+    runs.transition(&run.id, RunState::Pending, RunState::Complete)
+        .unwrap();
+    // Someone who can write below the base swaps the repository's directory
+    // for a link to a tree of theirs holding a directory of the same name.
+    std::fs::create_dir_all(outside.join(&run.id)).unwrap();
+    std::fs::write(outside.join(&run.id).join("precious"), "keep me").unwrap();
+    std::fs::remove_dir_all(base.join("org/victim.git")).unwrap();
+    std::os::unix::fs::symlink(&outside, base.join("org/victim.git")).unwrap();
+    // Prune takes runs finished strictly before now.
+    std::thread::sleep(Duration::from_millis(5));
+
+    let pruned = runs.prune(0, Duration::ZERO).unwrap();
+
+    assert_eq!(pruned.len(), 1, "the finished run's row goes");
+    assert!(
+        outside.join(&run.id).join("precious").is_file(),
+        "prune deleted through a link"
+    );
 }
 
 fn repo_names_that_would_leave_the_base_are_refused_before_anything_is_written() {
