@@ -3,8 +3,9 @@
 //! This test binary is its own worker: run normally, it starts copies of
 //! itself with `RUNLEDGER_WORKER_DB` set, which create, claim, attach,
 //! heartbeat, transition and cancel on a handful of refs for a few seconds
-//! and write down every run id they were given. Then it reads the file with
-//! plain SQLite and checks the invariants the ledger promises.
+//! and write down every run id they were given and every run they claimed.
+//! Then it reads the file with plain SQLite and checks the invariants the
+//! ledger promises, and that no run was claimed by two processes.
 
 mod common;
 
@@ -68,7 +69,8 @@ impl Dice {
     }
 }
 
-/// What a worker reports: every run id it was handed, and its errors by kind.
+/// What a worker reports: every run id it was handed, the runs it claimed,
+/// and its errors by kind.
 fn worker(db: &Path, out: &Path, seed: u64) {
     let runs = Runs::open_with(
         db,
@@ -81,6 +83,7 @@ fn worker(db: &Path, out: &Path, seed: u64) {
     .expect("worker opens the ledger");
     let mut dice = Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut given: Vec<String> = Vec::new();
+    let mut claimed: Vec<String> = Vec::new();
     let mut errors: BTreeMap<&'static str, u32> = BTreeMap::new();
     let mut mine: Vec<String> = Vec::new();
     let started = Instant::now();
@@ -101,9 +104,10 @@ fn worker(db: &Path, out: &Path, seed: u64) {
                 }
                 runs.create(&push).map(|created| given.push(created.run.id))
             }
-            4..=5 => runs.claim(&ClaimFilter::default()).map(|claimed| {
-                if let Some(run) = claimed {
+            4..=5 => runs.claim(&ClaimFilter::default()).map(|claimed_run| {
+                if let Some(run) = claimed_run {
                     given.push(run.id.clone());
+                    claimed.push(run.id.clone());
                     mine.push(run.id);
                 }
             }),
@@ -149,6 +153,9 @@ fn worker(db: &Path, out: &Path, seed: u64) {
     for id in &given {
         writeln!(file, "run {id}").unwrap();
     }
+    for id in &claimed {
+        writeln!(file, "claimed {id}").unwrap();
+    }
     for (kind, count) in &errors {
         writeln!(file, "error {kind} {count}").unwrap();
     }
@@ -174,6 +181,7 @@ fn processes_creating_claiming_and_transitioning_keep_every_invariant() {
         })
         .collect();
     let mut given = HashSet::new();
+    let mut claims: BTreeMap<String, u32> = BTreeMap::new();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     let mut operations = 0u64;
     for (mut child, out) in workers {
@@ -184,6 +192,7 @@ fn processes_creating_claiming_and_transitioning_keep_every_invariant() {
                 ["run", id] => {
                     given.insert((*id).to_owned());
                 }
+                ["claimed", id] => *claims.entry((*id).to_owned()).or_default() += 1,
                 ["error", kind, count] => {
                     *errors.entry((*kind).to_owned()).or_default() += count.parse::<u64>().unwrap();
                 }
@@ -194,14 +203,22 @@ fn processes_creating_claiming_and_transitioning_keep_every_invariant() {
     }
 
     println!(
-        "processes: {WORKERS} workers, {operations} operations, {} run ids given, \
+        "processes: {WORKERS} workers, {operations} operations, {} run ids given, {} claims, \
          errors {errors:?}",
-        given.len()
+        given.len(),
+        claims.len()
     );
     assert!(
         operations > 1000,
         "the workers did too little to prove anything"
     );
+    assert!(!claims.is_empty(), "no process ever claimed a run");
+    let twice: Vec<&String> = claims
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, _)| id)
+        .collect();
+    assert!(twice.is_empty(), "runs claimed more than once: {twice:?}");
     assert_eq!(errors.get("busy"), None, "a busy error reached a caller");
     assert_eq!(
         errors.get("other"),

@@ -89,17 +89,24 @@ fn an_existing_file_opens_again_with_its_runs() {
 }
 
 #[test]
-fn claim_never_hands_one_run_to_two_threads() {
+fn claim_never_hands_one_run_to_two_claimers() {
     let fixture = Fixture::new();
-    let runs = Arc::new(fixture.open());
+    let runs = fixture.open();
     for n in 0..200 {
         runs.create(&push(&format!("refs/heads/b{n}"), &sha(n)))
             .unwrap();
     }
 
+    // Each claimer has its own handle, so only SQLite's lock stands between
+    // them, as between processes; two more share one handle.
+    let shared = Arc::new(fixture.open());
     let claimers: Vec<_> = (0..8)
-        .map(|_| {
-            let runs = Arc::clone(&runs);
+        .map(|n| {
+            let runs = if n < 6 {
+                Arc::new(fixture.open())
+            } else {
+                Arc::clone(&shared)
+            };
             std::thread::spawn(move || {
                 let mut mine = Vec::new();
                 while let Some(run) = runs.claim(&ClaimFilter::default()).unwrap() {
