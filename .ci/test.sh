@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the project: Rust (core and CLI), C, Go and Python, then the
-# C programs under sanitizers, a short fuzzing run and a one-minute soak.
+# C programs under sanitizers, a short fuzzing run, the demo and a one-minute
+# soak.
 # This is the README's test command (`make test`) and what CI runs. It
 # installs what it needs first.
 set -euo pipefail
@@ -24,6 +25,8 @@ for suite in .ci/test-c.sh .ci/test-go.sh .ci/test-python.sh .ci/test-asan.sh \
     echo "== $suite"
     bash "$suite"
 done
+echo "== make demo: the README's first command, as a newcomer runs it"
+bash .ci/demo.sh
 echo "== .ci/soak.sh"
 bash .ci/soak.sh 60
 echo "== all suites passed"

@@ -84,11 +84,9 @@ enum runs_status
     RUNS_STATUS_STORAGE = 11,
     // A run directory could not be created or removed.
     RUNS_STATUS_RUN_DIRECTORY = 12,
-    // The container runtime failed or refused a request.
-    RUNS_STATUS_CONTAINER = 13,
     // The handle was opened in another process, which then forked; open
     // a new handle in the child.
-    RUNS_STATUS_USED_AFTER_FORK = 14,
+    RUNS_STATUS_USED_AFTER_FORK = 13,
     // A ledger error newer than this build of the C library knows a code
     // for. The message still describes it.
     RUNS_STATUS_OTHER_ERROR = 99,

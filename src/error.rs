@@ -130,15 +130,6 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The container runtime failed or refused a request.
-    #[error("container {container_id}: {reason}")]
-    Container {
-        /// The container involved.
-        container_id: String,
-        /// What the runtime said.
-        reason: String,
-    },
-
     /// The handle was opened in another process, which then forked. SQLite
     /// connections must not cross a fork; open a new handle in the child.
     #[error(

@@ -1,6 +1,8 @@
 //! The README's examples are copies of files the test suites compile and
 //! run. Every block between `<!-- file:PATH:begin -->` and
-//! `<!-- file:PATH:end -->` must be exactly the file at PATH, fenced.
+//! `<!-- file:PATH:end -->` must be exactly the file at PATH, fenced; the
+//! fenced block after `<!-- excerpt:PATH -->` must stand in the file at PATH
+//! as it is.
 
 #[path = "../examples/rust/tour.rs"]
 mod tour;
@@ -47,6 +49,40 @@ fn every_file_copied_into_the_readme_is_the_file_itself() {
         assert_eq!(
             block, expected,
             "README.md's copy of {path} differs from the file"
+        );
+    }
+}
+
+/// The body of each fenced block that follows an excerpt marker, by path.
+fn excerpts(readme: &str) -> Vec<(String, String)> {
+    readme
+        .split("<!-- excerpt:")
+        .skip(1)
+        .map(|after| {
+            let (path, rest) = after.split_once(" -->").expect("an excerpt marker ends");
+            let fence_start = rest.find("```").expect("a fenced block after the marker");
+            let body = &rest[fence_start..];
+            let body = &body[body.find('\n').unwrap() + 1..];
+            let body = &body[..body.find("```").expect("the fence closes")];
+            (path.to_owned(), body.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn every_excerpt_in_the_readme_stands_in_its_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+
+    let excerpts = excerpts(&readme);
+
+    assert!(!excerpts.is_empty(), "the README lost its checked excerpts");
+    for (path, body) in excerpts {
+        let file = std::fs::read_to_string(root.join(&path))
+            .unwrap_or_else(|err| panic!("README quotes {path}, which cannot be read: {err}"));
+        assert!(
+            file.contains(&body),
+            "README.md's excerpt of {path} is not in the file:\n{body}"
         );
     }
 }

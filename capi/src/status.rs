@@ -43,11 +43,9 @@ pub enum runs_status {
     Storage = 11,
     /// A run directory could not be created or removed.
     RunDirectory = 12,
-    /// The container runtime failed or refused a request.
-    Container = 13,
     /// The handle was opened in another process, which then forked; open
     /// a new handle in the child.
-    UsedAfterFork = 14,
+    UsedAfterFork = 13,
     /// A ledger error newer than this build of the C library knows a code
     /// for. The message still describes it.
     OtherError = 99,
@@ -78,14 +76,13 @@ impl runs_status {
             core::Error::Busy { .. } => runs_status::Busy,
             core::Error::Storage { .. } => runs_status::Storage,
             core::Error::RunDirectory { .. } => runs_status::RunDirectory,
-            core::Error::Container { .. } => runs_status::Container,
             core::Error::UsedAfterFork { .. } => runs_status::UsedAfterFork,
             _ => runs_status::OtherError,
         }
     }
 
     /// Every code, for the name lookup.
-    const ALL: [runs_status; 19] = [
+    const ALL: [runs_status; 18] = [
         runs_status::Ok,
         runs_status::InvalidInput,
         runs_status::NotFound,
@@ -99,7 +96,6 @@ impl runs_status {
         runs_status::Busy,
         runs_status::Storage,
         runs_status::RunDirectory,
-        runs_status::Container,
         runs_status::UsedAfterFork,
         runs_status::OtherError,
         runs_status::NullArgument,
@@ -123,7 +119,6 @@ impl runs_status {
             runs_status::Busy => c"busy",
             runs_status::Storage => c"storage",
             runs_status::RunDirectory => c"run_directory",
-            runs_status::Container => c"container",
             runs_status::UsedAfterFork => c"used_after_fork",
             runs_status::OtherError => c"other_error",
             runs_status::NullArgument => c"null_argument",
@@ -174,8 +169,7 @@ mod tests {
                 (10, "busy"),
                 (11, "storage"),
                 (12, "run_directory"),
-                (13, "container"),
-                (14, "used_after_fork"),
+                (13, "used_after_fork"),
                 (99, "other_error"),
                 (100, "null_argument"),
                 (101, "invalid_utf8"),
@@ -190,6 +184,6 @@ mod tests {
 
         // SAFETY: a static NUL-terminated name.
         assert_eq!(unsafe { CStr::from_ptr(name) }.to_str(), Ok("conflict"));
-        assert!(runs_status_name(15).is_null());
+        assert!(runs_status_name(14).is_null());
     }
 }

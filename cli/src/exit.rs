@@ -29,8 +29,6 @@ pub enum Status {
     /// The operation was done, but killing a container failed; reconcile
     /// retries it.
     KillFailed = 7,
-    /// The container engine failed a request the command made.
-    Container = 8,
 }
 
 impl From<Status> for ExitCode {
@@ -117,7 +115,6 @@ fn ledger_status(error: &runledger::Error) -> Status {
         | E::Busy { .. }
         | E::Storage { .. }
         | E::RunDirectory { .. } => Status::Storage,
-        E::Container { .. } => Status::Container,
         _ => Status::Failure,
     }
 }
@@ -132,17 +129,28 @@ pub fn usage_error(error: &clap::Error) -> Status {
             let _ = error.print();
             Status::Success
         }
-        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = error.print();
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+            eprintln!("runledger: a subcommand is required (see runledger --help)");
             Status::BadInput
         }
         _ => {
+            // clap spreads one error over several lines (the missing
+            // arguments each on their own) before its usage hint; keep the
+            // error's lines, joined, and drop the hint.
             let rendered = error.render().to_string();
-            let first = rendered
+            let message = rendered
                 .lines()
-                .find(|line| !line.trim().is_empty())
-                .unwrap_or("invalid arguments");
-            let message = first.strip_prefix("error: ").unwrap_or(first);
+                .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more"))
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            let message = if message.is_empty() {
+                "invalid arguments"
+            } else {
+                message
+            };
             eprintln!("runledger: {message} (see runledger --help)");
             Status::BadInput
         }

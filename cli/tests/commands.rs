@@ -508,3 +508,57 @@ fn help_and_version_succeed_on_stdout() {
     assert!(!help.contains("demo-runner"));
     assert!(version.starts_with("runledger "), "{version}");
 }
+
+/// The key names of a JSON object, sorted.
+fn keys_of(doc: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = doc
+        .as_object()
+        .unwrap_or_else(|| panic!("an object: {doc}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+#[test]
+fn json_documents_have_the_shapes_the_readme_gives() {
+    let ledger = Ledger::new();
+    let old = ledger.create(REPO, MAIN, "aaaaaaa");
+    ledger.claim();
+    ledger.ok(&["attach", &old, "c0ffee03"]);
+
+    let created = ledger.json(&["create", REPO, MAIN, "bbbbbbb"]);
+    let history = ledger.json(&["history", &old]);
+    let page = ledger.json(&["list", "--limit", "1"]);
+    // A Docker runtime finishes the kill the record-only create left owed.
+    let reconciled = ledger
+        .command()
+        .env("RUNLEDGER_RUNTIME", "docker")
+        .args(["--json", "reconcile"])
+        .output()
+        .unwrap();
+
+    let kill_keys = ["error", "labelled_run_id", "outcome"];
+    assert_eq!(keys_of(&created), ["duplicate", "run", "superseded"]);
+    let superseded = &created["superseded"][0];
+    assert_eq!(
+        keys_of(superseded),
+        ["container_id", "kill", "previous_state", "run_id"]
+    );
+    assert_eq!(keys_of(&superseded["kill"]), kill_keys);
+    assert_eq!(superseded["kill"]["outcome"], "recorded");
+    assert_eq!(
+        keys_of(&history[0]),
+        ["at", "from", "reason", "run_id", "superseded_by", "to"]
+    );
+    assert_eq!(keys_of(&page), ["next_cursor", "runs"]);
+    assert_eq!(keys_of(&created["run"]), keys_of(&page["runs"][0]));
+    assert_eq!(reconciled.status.code(), Some(common::SUCCESS));
+    let reconciled: Value = serde_json::from_str(&stdout(&reconciled)).unwrap();
+    assert_eq!(keys_of(&reconciled), ["kills", "orphaned"]);
+    let kill = &reconciled["kills"][0];
+    assert_eq!(keys_of(kill), ["container_id", "kill", "run_id"]);
+    assert_eq!(keys_of(&kill["kill"]), kill_keys);
+    assert_eq!(kill["kill"]["outcome"], "done", "no such container is done");
+}

@@ -24,6 +24,38 @@ fn counts_of(output: &str) -> HashMap<String, usize> {
         .collect()
 }
 
+/// The counts of the `counts:` line that the ledger file records; the other
+/// two (`duplicates`, `running_containers`) are checked against the script
+/// and the engine.
+const STORED_COUNTS: [&str; 13] = [
+    "runs",
+    "complete",
+    "failed",
+    "superseded",
+    "canceled",
+    "pending",
+    "active",
+    "out_of_order",
+    "orphaned",
+    "containers",
+    "kills_done",
+    "kills_requested",
+    "kills_failed",
+];
+
+/// Asserts that every count the file records was printed as it is stored.
+fn assert_counts_match_the_file(text: &str, path: &std::path::Path) {
+    let printed = counts_of(text);
+    let stored = counts_in_file(path);
+    for key in STORED_COUNTS {
+        assert_eq!(
+            printed[key],
+            stored.get(key).copied().unwrap_or(0),
+            "{key} printed vs stored\n{text}"
+        );
+    }
+}
+
 /// The same counts, read from the ledger file through the library.
 fn counts_in_file(path: &std::path::Path) -> HashMap<String, usize> {
     let runs = Runs::open_with(
@@ -84,29 +116,8 @@ fn the_demo_counts_match_its_ledger_and_no_container_is_left() {
         text.starts_with("containers: Docker engine "),
         "real containers: {text}"
     );
+    assert_counts_match_the_file(&text, &ledger.path().join("demo.db"));
     let printed = counts_of(&text);
-    let stored = counts_in_file(&ledger.path().join("demo.db"));
-    for key in [
-        "runs",
-        "complete",
-        "failed",
-        "superseded",
-        "canceled",
-        "pending",
-        "active",
-        "out_of_order",
-        "orphaned",
-        "containers",
-        "kills_done",
-        "kills_requested",
-        "kills_failed",
-    ] {
-        assert_eq!(
-            printed[key],
-            stored.get(key).copied().unwrap_or(0),
-            "{key} printed vs stored\n{text}"
-        );
-    }
     // The story the demo tells happened: pushes superseded runs, one out of
     // order, two redelivered, a runner died and reconcile failed its run,
     // and the superseded and orphaned containers were really killed.
@@ -162,16 +173,44 @@ fn the_demo_runs_on_the_record_only_runtime_and_says_so() {
         text.starts_with("containers: record-only runtime"),
         "{text}"
     );
+    assert_counts_match_the_file(&text, &ledger.path().join("demo.db"));
     let printed = counts_of(&text);
-    let stored = counts_in_file(&ledger.path().join("demo.db"));
-    assert_eq!(printed["runs"], stored["runs"]);
     assert_eq!(printed["orphaned"], 1);
     assert_eq!(printed["kills_done"], 0);
-    assert_eq!(
-        printed["kills_requested"],
-        stored.get("kills_requested").copied().unwrap_or(0)
-    );
     assert!(printed["kills_requested"] >= 1, "{text}");
+}
+
+#[test]
+fn without_an_engine_the_demo_falls_back_to_record_only_and_says_so() {
+    let ledger = Ledger::new();
+
+    let output = ledger
+        .command()
+        .args([
+            "--db",
+            "demo.db",
+            "--runtime",
+            "unix:///nonexistent/docker.sock",
+            "demo",
+            "--work-ms",
+            "1500",
+        ])
+        .output()
+        .unwrap();
+
+    let text = common::stdout(&output);
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        common::stderr(&output)
+    );
+    assert!(
+        text.starts_with("containers: no Docker engine answered")
+            && text.lines().next().unwrap().contains("RECORD-ONLY"),
+        "{text}"
+    );
+    assert_counts_match_the_file(&text, &ledger.path().join("demo.db"));
+    assert_eq!(counts_of(&text)["kills_done"], 0);
 }
 
 #[test]

@@ -97,7 +97,12 @@ fn a_malformed_sha_ref_or_repo_is_bad_input_and_records_nothing() {
             "protected_refs",
         ),
         (vec!["frobnicate"], "unrecognized subcommand"),
-        (vec!["create", REPO, MAIN], "required"),
+        (
+            vec!["create", REPO, MAIN],
+            "required arguments were not provided: <SHA>",
+        ),
+        (vec![], "a subcommand is required"),
+        (vec!["--json", "demo"], "invalid --json"),
         (vec!["states", "--mermaid", "--json"], "cannot be used with"),
     ];
     for (args, needle) in cases {

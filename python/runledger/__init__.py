@@ -26,7 +26,6 @@ from runledger._native import (
 from runledger.errors import (
     BusyError,
     ConflictError,
-    ContainerError,
     GroupHasActiveRunError,
     HandleClosedError,
     InvalidInputError,
@@ -51,7 +50,6 @@ __all__ = [
     "TRANSITIONS",
     "BusyError",
     "ConflictError",
-    "ContainerError",
     "CreateResult",
     "GroupHasActiveRunError",
     "HandleClosedError",

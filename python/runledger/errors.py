@@ -157,15 +157,6 @@ class RunDirectoryError(RunledgerError):
         self.path = path
 
 
-class ContainerError(RunledgerError):
-    """The container runtime failed or refused a request."""
-
-    def __init__(self, message: str, *, container_id: str = "", reason: str = "") -> None:
-        super().__init__(message)
-        self.container_id = container_id
-        self.reason = reason
-
-
 class UsedAfterForkError(RunledgerError):
     """A core handle was used in a process other than the one that opened
     it. ``runledger.Runs`` reopens itself after a fork, so Python code only

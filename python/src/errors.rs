@@ -60,7 +60,6 @@ static READ_ONLY: ErrorClass = ErrorClass::new("ReadOnlyError");
 static BUSY: ErrorClass = ErrorClass::new("BusyError");
 static STORAGE: ErrorClass = ErrorClass::new("StorageError");
 static RUN_DIRECTORY: ErrorClass = ErrorClass::new("RunDirectoryError");
-static CONTAINER: ErrorClass = ErrorClass::new("ContainerError");
 static USED_AFTER_FORK: ErrorClass = ErrorClass::new("UsedAfterForkError");
 static HANDLE_CLOSED: ErrorClass = ErrorClass::new("HandleClosedError");
 
@@ -162,17 +161,6 @@ pub(crate) fn to_py_err(py: Python<'_>, error: runledger::Error) -> PyErr {
         runledger::Error::RunDirectory { path, .. } => {
             RUN_DIRECTORY.build(py, message, &[("path", value(py, path))])
         }
-        runledger::Error::Container {
-            container_id,
-            reason,
-        } => CONTAINER.build(
-            py,
-            message,
-            &[
-                ("container_id", value(py, container_id)),
-                ("reason", value(py, reason)),
-            ],
-        ),
         runledger::Error::UsedAfterFork { opened_in, used_in } => USED_AFTER_FORK.build(
             py,
             message,

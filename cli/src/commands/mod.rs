@@ -30,6 +30,14 @@ pub fn run(cli: Cli) -> Result<Status, CliError> {
         Command::Reconcile => maintenance::reconcile(ledger, json, &mut out)?,
         Command::Prune(args) => maintenance::prune(ledger, &args, json, &mut out)?,
         Command::States(args) => states::states(&args, json, &mut out),
+        Command::Demo(_) if json => {
+            return Err(CliError::BadInput {
+                field: "--json",
+                reason: "the demo prints a story, not data; read the ledger it leaves with \
+                         `runledger list --json`"
+                    .to_owned(),
+            });
+        }
         Command::Demo(args) => return crate::demo::run(ledger, &args),
         Command::DemoRunner(args) => return crate::demo::runner::run(ledger, &args),
     };
