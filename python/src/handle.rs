@@ -14,7 +14,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyBool, PyInt, PyString};
 
 use crate::errors::{handle_closed, invalid_input, to_py_err};
 use crate::records::{CreateResult, HistoryEntry, Labels, Page, Reconciled, Run};
@@ -65,6 +65,22 @@ pub(crate) struct Runs {
     path: PathBuf,
     config: runledger::Config,
     current: RwLock<Option<Arc<Opened>>>,
+}
+
+impl Drop for Runs {
+    /// A handle that was never closed closes when Python collects it.
+    /// Closing waits for SQLite and for the engine thread to wind down, so,
+    /// as in `close()`, other Python threads run meanwhile.
+    fn drop(&mut self) {
+        let taken = self
+            .current
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if taken.is_some() {
+            Python::attach(|py| py.detach(move || drop(taken)));
+        }
+    }
 }
 
 impl Runs {
@@ -151,8 +167,26 @@ fn runtime_argument(value: &Bound<'_, PyAny>) -> PyResult<runledger::RuntimeConf
     ))
 }
 
-/// A page size or count given as a Python int, checked into `u32`.
-fn count_argument(py: Python<'_>, field: &'static str, value: i64, max: u32) -> PyResult<u32> {
+/// The page size of `list` when none is given.
+const DEFAULT_LIMIT: u32 = 100;
+
+/// A page size or count given as a Python int, checked into `u32`. A bool
+/// is an int to Python, but `limit=True` is surely a mistake.
+fn count_argument(
+    py: Python<'_>,
+    field: &'static str,
+    value: &Bound<'_, PyAny>,
+    max: u32,
+) -> PyResult<u32> {
+    if !value.is_instance_of::<PyInt>() || value.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "{field} must be an int, not {}",
+            value.get_type().name()?
+        )));
+    }
+    let value: i64 = value
+        .extract()
+        .map_err(|_| invalid_input(py, field, format!("{value} is outside 0 to {max}")))?;
     u32::try_from(value)
         .ok()
         .filter(|value| *value <= max)
@@ -370,8 +404,12 @@ impl Runs {
 
     /// One page of runs, newest first.
     #[pyo3(signature = (
-        *, repo = None, r#ref = None, group = None, state = None, limit = 100, cursor = None
-    ))]
+        *, repo = None, r#ref = None, group = None, state = None, limit = None, cursor = None
+    ),
+    // `limit` is read by hand (a bool is refused), so its default is
+    // applied in the body; the signature Python shows says what it is.
+    text_signature = "($self, *, repo=None, ref=None, group=None, state=None, limit=100, \
+                      cursor=None)")]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
@@ -380,13 +418,16 @@ impl Runs {
         r#ref: Option<String>,
         group: Option<String>,
         state: Option<&Bound<'_, PyAny>>,
-        limit: i64,
+        limit: Option<&Bound<'_, PyAny>>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
         let state = state
             .map(|state| states::from_object("state", state))
             .transpose()?;
-        let limit = count_argument(py, "limit", limit, runledger::MAX_PAGE)?;
+        let limit = match limit {
+            Some(limit) => count_argument(py, "limit", limit, runledger::MAX_PAGE)?,
+            None => DEFAULT_LIMIT,
+        };
         let filter = runledger::ListFilter {
             repo,
             ref_name: r#ref,
@@ -407,7 +448,7 @@ impl Runs {
     fn prune(
         &self,
         py: Python<'_>,
-        keep_per_group: i64,
+        keep_per_group: &Bound<'_, PyAny>,
         older_than: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<Run>> {
         let keep_per_group = count_argument(py, "keep_per_group", keep_per_group, u32::MAX)?;

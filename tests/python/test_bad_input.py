@@ -18,24 +18,29 @@ LONG = "x" * (runledger.MAX_NAME_BYTES + 1)
 
 
 @pytest.mark.parametrize(
-    ("args", "kwargs", "field"),
+    ("args", "kwargs", "field", "shows"),
     [
-        (("", MAIN, "abcdef1"), {}, "repo"),
-        ((LONG, MAIN, "abcdef1"), {}, "repo"),
-        (("../escape", MAIN, "abcdef1"), {}, "repo"),
-        (("/abs", MAIN, "abcdef1"), {}, "repo"),
-        (("a\0b", MAIN, "abcdef1"), {}, "repo"),
-        ((REPO, "main", "abcdef1"), {}, "ref_name"),
-        ((REPO, "", "abcdef1"), {}, "ref_name"),
-        ((REPO, "refs/heads/" + LONG, "abcdef1"), {}, "ref_name"),
-        ((REPO, "refs/heads/a..b", "abcdef1"), {}, "ref_name"),
-        ((REPO, MAIN, ""), {}, "sha"),
-        ((REPO, MAIN, "abc"), {}, "sha"),
-        ((REPO, MAIN, "nothexnothex"), {}, "sha"),
-        ((REPO, MAIN, "a" * 65), {}, "sha"),
-        ((REPO, MAIN, "abcdef1"), {"group": ""}, "group"),
-        ((REPO, MAIN, "abcdef1"), {"group": LONG}, "group"),
-        ((REPO, MAIN, "abcdef1"), {"pushed_at": datetime(2026, 1, 1)}, "pushed_at"),
+        (("", MAIN, "abcdef1"), {}, "repo", "must not be empty"),
+        ((LONG, MAIN, "abcdef1"), {}, "repo", f"is {len(LONG)} bytes long"),
+        (("../escape", MAIN, "abcdef1"), {}, "repo", '"../escape"'),
+        (("/abs", MAIN, "abcdef1"), {}, "repo", '"/abs"'),
+        (("a\0b", MAIN, "abcdef1"), {}, "repo", '"a\\0b"'),
+        ((REPO, "main", "abcdef1"), {}, "ref_name", '"main"'),
+        ((REPO, "", "abcdef1"), {}, "ref_name", "must not be empty"),
+        ((REPO, "refs/heads/" + LONG, "abcdef1"), {}, "ref_name", "bytes long"),
+        ((REPO, "refs/heads/a..b", "abcdef1"), {}, "ref_name", '"refs/heads/a..b"'),
+        ((REPO, MAIN, ""), {}, "sha", "has 0 characters"),
+        ((REPO, MAIN, "abc"), {}, "sha", '"abc"'),
+        ((REPO, MAIN, "nothexnothex"), {}, "sha", '"nothexnothex"'),
+        ((REPO, MAIN, "a" * 65), {}, "sha", "has 65 characters"),
+        ((REPO, MAIN, "abcdef1"), {"group": ""}, "group", "must not be empty"),
+        ((REPO, MAIN, "abcdef1"), {"group": LONG}, "group", f"is {len(LONG)} bytes long"),
+        (
+            (REPO, MAIN, "abcdef1"),
+            {"pushed_at": datetime(2026, 1, 1)},
+            "pushed_at",
+            "datetime.datetime(2026, 1, 1, 0, 0) is a naive datetime",
+        ),
     ],
 )
 def test_create_refuses_malformed_values_with_invalid_input_and_writes_nothing(
@@ -44,6 +49,7 @@ def test_create_refuses_malformed_values_with_invalid_input_and_writes_nothing(
     args: tuple[str, str, str],
     kwargs: dict[str, Any],
     field: str,
+    shows: str,
 ) -> None:
     runs.create(REPO, "refs/heads/other", sha())
 
@@ -52,7 +58,9 @@ def test_create_refuses_malformed_values_with_invalid_input_and_writes_nothing(
 
     assert isinstance(caught.value, ValueError)
     assert caught.value.field.startswith(field)
-    assert str(caught.value).startswith("invalid ")
+    # The message names the field and the value (or what was wrong with it).
+    assert str(caught.value).startswith(f"invalid {field}")
+    assert shows in str(caught.value)
     assert row_count(db_path) == 1
 
 
@@ -77,6 +85,10 @@ def test_a_naive_datetime_is_refused_with_a_message_saying_so(runs: runledger.Ru
         lambda runs: runs.transition("x", None, "active"),
         lambda runs: runs.transition("x", "pending", 1),
         lambda runs: runs.list(limit="10"),
+        lambda runs: runs.list(limit=True),
+        lambda runs: runs.list(limit=10.0),
+        lambda runs: runs.prune(True, 60),
+        lambda runs: runs.prune("1", 60),
         lambda runs: runs.prune(1, "a day"),
         lambda runs: runs.prune(1, True),
         lambda runs: runs.container_labels("not a run"),
@@ -106,6 +118,8 @@ def test_wrong_types_raise_type_error_and_write_nothing(
         (lambda runs: runs.list(cursor="page-2"), "cursor"),
         (lambda runs: runs.list(ref="main"), "ref_name"),
         (lambda runs: runs.prune(-1, 60), "keep_per_group"),
+        (lambda runs: runs.prune(2**40, 60), "keep_per_group"),
+        (lambda runs: runs.list(limit=2**70), "limit"),
         (lambda runs: runs.prune(1, timedelta(seconds=-1)), "older_than"),
         (lambda runs: runs.prune(1, float("nan")), "older_than"),
         (lambda runs: runs.claim(repo=""), "repo"),

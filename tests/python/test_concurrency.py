@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import random
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,9 @@ def test_threads_make_progress_while_another_thread_waits_in_the_library(
 def _process_worker(
     ledger: "str | runledger.Runs", seed: int, results: "multiprocessing.Queue[str]"
 ) -> None:
+    # A spawned process starts with the default filters: make warnings
+    # errors here too, as pytest does in the test's own process.
+    warnings.simplefilter("error")
     errors: list[BaseException] = []
     if isinstance(ledger, runledger.Runs):
         # Inherited through fork: its first call here reopens the file.

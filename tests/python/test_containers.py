@@ -183,3 +183,90 @@ def test_a_kill_with_an_absent_engine_fails_quickly_and_never_undoes_the_superse
         assert old.kill.error
         assert runs.get(active.id).state is RunState.SUPERSEDED
         assert took < 10
+
+
+def test_a_container_that_already_exited_or_was_removed_counts_as_done(
+    docker_runs: runledger.Runs, containers: Containers
+) -> None:
+    docker_runs.create(REPO, MAIN, sha())
+    exits = docker_runs.claim()
+    assert exits is not None
+    exited = containers.start(exits.id, "true")
+    docker_runs.attach_container(exits.id, exited)
+    docker("wait", exited)
+
+    first = docker_runs.create(REPO, MAIN, sha())
+    removed_run = docker_runs.claim()
+    assert removed_run is not None
+    removed = containers.start(removed_run.id)
+    docker_runs.attach_container(removed_run.id, removed)
+    docker("rm", "-f", removed)
+    second = docker_runs.create(REPO, MAIN, sha())
+
+    assert [(s.run_id, s.kill and s.kill.kind) for s in first.superseded] == [(exits.id, "done")]
+    assert [(s.run_id, s.kill and s.kill.kind) for s in second.superseded] == [
+        (removed_run.id, "done")
+    ]
+
+
+def test_reconcile_retries_a_kill_that_failed_while_the_engine_was_away(
+    tmp_path: Path, db_path: Path, docker_runs: runledger.Runs, containers: Containers
+) -> None:
+    away = tmp_path / "no-engine.sock"
+    with runledger.Runs(db_path, runtime=f"unix://{away}", kill_timeout=2) as cut_off:
+        cut_off.create(REPO, MAIN, sha())
+        active = cut_off.claim()
+        assert active is not None
+        container = containers.start(active.id)
+        cut_off.attach_container(active.id, container)
+        (old,) = cut_off.create(REPO, MAIN, sha()).superseded
+        assert old.kill is not None and old.kill.kind == "failed"
+        assert containers.running(container)
+
+    reconciled = docker_runs.reconcile()
+
+    assert [(k.run_id, k.outcome.kind) for k in reconciled.kills] == [(active.id, "done")]
+    assert not containers.running(container)
+    kill = docker_runs.get(active.id).kill
+    assert kill is not None and (kill.state, kill.attempts) == ("done", 2)
+
+
+def test_reconcile_fails_an_orphaned_run_and_kills_its_container(
+    db_path: Path, containers: Containers
+) -> None:
+    with runledger.Runs(db_path, runtime="docker", lease=0.3) as runs:
+        runs.create(REPO, MAIN, sha())
+        orphan = runs.claim()
+        assert orphan is not None
+        container = containers.start(orphan.id)
+        runs.attach_container(orphan.id, container)
+        # The runner dies: no heartbeat comes, and the lease runs out.
+        time.sleep(0.4)
+
+        reconciled = runs.reconcile()
+
+        assert reconciled.orphaned == [orphan.id]
+        assert not containers.running(container)
+        assert runs.get(orphan.id).state is RunState.FAILED
+
+
+def test_with_a_grace_period_a_container_that_ignores_sigterm_is_killed_after_it(
+    db_path: Path, containers: Containers
+) -> None:
+    with runledger.Runs(
+        db_path, runtime="docker", kill_signal="SIGTERM", kill_grace=0.8, kill_timeout=20
+    ) as runs:
+        runs.create(REPO, MAIN, sha())
+        active = runs.claim()
+        assert active is not None
+        stubborn = containers.start(
+            active.id, "sh", "-c", "trap '' TERM; while true; do sleep 1; done"
+        )
+        runs.attach_container(active.id, stubborn)
+
+        (old,) = runs.create(REPO, MAIN, sha()).superseded
+
+        assert old.kill is not None and old.kill.kind == "done"
+        assert not containers.running(stubborn)
+        # 137 = 128 + SIGKILL: it outlived SIGTERM and died of the SIGKILL.
+        assert docker("inspect", "--format", "{{.State.ExitCode}}", stubborn) == "137"

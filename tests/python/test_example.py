@@ -59,7 +59,9 @@ def test_the_webhook_receiver_and_runner_supersede_a_running_push(
 ) -> None:
     ledger = tmp_path / "ledger.db"
     example = subprocess.Popen(
-        [sys.executable, str(EXAMPLE), str(ledger), "--port", "0", "--command", "sleep 3"],
+        # Warnings are errors in the example's process too, as in this one.
+        [sys.executable, "-W", "error", str(EXAMPLE), str(ledger), "--port", "0",
+         "--command", "sleep 3"],  # fmt: skip
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -226,3 +226,18 @@ def test_times_are_aware_utc_datetimes(runs: runledger.Runs) -> None:
     assert run.queued_at.tzinfo is timezone.utc
     # Stored to the millisecond.
     assert before - timedelta(milliseconds=1) <= run.queued_at <= datetime.now(timezone.utc)
+
+
+def test_a_run_directory_that_cannot_be_made_raises_run_directory_error_and_records_nothing(
+    tmp_path: Path,
+) -> None:
+    base = tmp_path / "work"
+    base.mkdir()
+    # A file where the repository's directory would go.
+    (base / "blocked.git").write_text("not a directory")
+    with runledger.Runs(tmp_path / "l.db", runtime="record-only", base_dir=base) as runs:
+        with pytest.raises(runledger.RunDirectoryError) as caught:
+            runs.create("blocked.git", MAIN, sha())
+
+        assert caught.value.path is not None
+        assert runs.list().runs == []

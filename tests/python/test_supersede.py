@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -204,3 +205,57 @@ def test_cancel_ends_a_live_run_and_conflicts_on_a_finished_one(runs: runledger.
         runs.cancel(run.id)
     assert caught.value.actual is RunState.CANCELED
     assert caught.value.expected == "pending or active"
+
+
+def test_pending_and_active_runs_may_move_to_superseded_as_ordinary_transitions(
+    runs: runledger.Runs,
+) -> None:
+    pending = runs.create(REPO, "refs/heads/dev", sha()).run
+    runs.create(REPO, MAIN, sha())
+    active = runs.claim(group=f"{REPO}:{MAIN}")
+    assert active is not None
+
+    moved_pending = runs.transition(pending.id, RunState.PENDING, RunState.SUPERSEDED)
+    moved_active = runs.transition(active.id, "active", "superseded")
+
+    for moved in (moved_pending, moved_active):
+        assert moved.state is RunState.SUPERSEDED
+        assert moved.finished_at is not None
+        # No newer run replaced it: an explicit move names no superseder.
+        assert moved.superseded_by is None
+    assert moved_pending.started_at is None
+    assert moved_active.started_at is not None
+
+
+def test_a_second_active_run_in_a_protected_group_raises_group_has_active_run(
+    db_path: Path,
+) -> None:
+    with runledger.Runs(db_path, runtime="record-only", protected_refs=[MAIN]) as runs:
+        runs.create(REPO, MAIN, sha())
+        active = runs.claim()
+        assert active is not None
+        waiting = runs.create(REPO, MAIN, sha()).run
+
+        with pytest.raises(runledger.GroupHasActiveRunError) as caught:
+            runs.transition(waiting.id, RunState.PENDING, RunState.ACTIVE)
+
+        assert caught.value.run_id == waiting.id
+        assert runs.get(waiting.id).state is RunState.PENDING
+        assert runs.get(active.id).state is RunState.ACTIVE
+
+
+def test_prune_keeps_a_run_whose_container_kill_is_still_owed(runs: runledger.Runs) -> None:
+    runs.create(REPO, MAIN, sha())
+    active = runs.claim()
+    assert active is not None
+    runs.attach_container(active.id, "c0ffee")
+    runs.create(REPO, MAIN, sha())
+    finished = runs.create(REPO, "refs/heads/dev", sha()).run
+    runs.transition(finished.id, RunState.PENDING, RunState.COMPLETE)
+    time.sleep(0.01)
+
+    pruned = runs.prune(0, 0)
+
+    # The finished run goes; the superseded one stays until its kill is done.
+    assert [run.id for run in pruned] == [finished.id]
+    assert runs.get(active.id).kill is not None
