@@ -6,8 +6,9 @@
 # the test run: dockerd, containerd and runc from this machine, or, where
 # they are not installed, from Debian's packages unpacked under
 # .ci/cache/docker without installing them. It gets its own socket, data and
-# state directories, no bridge network and no iptables rules (every test
-# container runs with --network none), and DOCKER_HOST points at it.
+# state directories and containerd namespaces (should it share a system
+# containerd), no bridge network and no iptables rules (every test container
+# runs with --network none), and DOCKER_HOST points at it.
 # stop_private_docker_engine stops it and removes its files.
 
 private_docker_dir=""
@@ -40,6 +41,11 @@ ensure_docker_engine() {
     fi
     echo "docker-engine: no engine answers at ${DOCKER_HOST:-the default socket};" \
         "starting a private one"
+    if [ "$(id -u)" != 0 ]; then
+        echo "docker-engine: starting a private engine needs root; start Docker" \
+            "or run this as root" >&2
+        return 1
+    fi
     docker_engine_binaries
     # A short path: a Unix socket's path must stay under 108 bytes.
     private_docker_dir=$(mktemp -d /tmp/runledger-dockerd.XXXXXX)
@@ -51,6 +57,8 @@ ensure_docker_engine() {
         --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
         --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
         --storage-driver=vfs --cgroup-parent=runledger-tests \
+        --containerd-namespace=runledger-tests \
+        --containerd-plugins-namespace=runledger-tests-plugins \
         >"$dir/dockerd.log" 2>&1 &
     echo $! >"$dir/started.pid"
     export DOCKER_HOST=unix://$dir/docker.sock
