@@ -576,10 +576,10 @@ runs_status runs_prune(const struct runs_handle *handle,
                        struct runs_run_list **out);
 
 // Makes options holding the defaults: busy timeout 5 s, synchronous
-// normal, no base directory, no protected refs, lease 60 s, kill with
-// SIGKILL, no grace, kill timeout 10 s, the Docker runtime found through
-// `DOCKER_HOST` or the default socket. Writes them to `*out`; free them
-// with `runs_options_free`.
+// normal, background checkpoints, no base directory, no protected refs,
+// lease 60 s, kill with SIGKILL, no grace, kill timeout 10 s, the Docker
+// runtime found through `DOCKER_HOST` or the default socket. Writes them
+// to `*out`; free them with `runs_options_free`.
 //
 // # Safety
 // `out` is NULL or writable.
@@ -605,6 +605,16 @@ runs_status runs_options_set_busy_timeout_ms(struct runs_options *options,
 // `options` is NULL or live options not used by another thread meanwhile.
 runs_status runs_options_set_synchronous(struct runs_options *options,
                                          uint32_t synchronous);
+
+// Sets where the write-ahead log is copied into the database. With `true`
+// (the default), a handle that has committed 100 times does it on a thread
+// of its own; with `false`, inside the commit that fills the log, as SQLite
+// does by default (that commit then waits for the copy and its fsyncs).
+//
+// # Safety
+// `options` is NULL or live options not used by another thread meanwhile.
+runs_status runs_options_set_background_checkpoints(struct runs_options *options,
+                                                    bool enabled);
 
 // Sets the directory under which `runs_create` makes
 // `<base_dir>/<repo>/<run id>/` with `workspace/` and `logs/`. NULL makes

@@ -16,6 +16,14 @@ pub struct Config {
     pub busy_timeout: Duration,
     /// Durability of each commit. Default `Normal`.
     pub synchronous: Synchronous,
+    /// Whether a handle that keeps writing copies the write-ahead log back
+    /// into the database on a thread of its own, rather than inside the one
+    /// commit in about a hundred that fills the log (SQLite's way, which
+    /// makes that commit wait for the copy and its fsyncs). The work and
+    /// the files are the same either way. A handle starts the thread only
+    /// after 100 commits, so a short-lived one (a CLI call) never does.
+    /// Default `true`.
+    pub background_checkpoints: bool,
     /// Where run directories are made; `None` makes none. Default `None`.
     pub base_dir: Option<PathBuf>,
     /// Refs whose active run a newer push leaves running. Default none.
@@ -33,6 +41,7 @@ impl Default for Config {
         Config {
             busy_timeout: Duration::from_secs(5),
             synchronous: Synchronous::Normal,
+            background_checkpoints: true,
             base_dir: None,
             protected_refs: ProtectedRefs::default(),
             lease: Duration::from_secs(60),

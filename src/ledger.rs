@@ -98,6 +98,7 @@ impl Runs {
             SqliteOptions {
                 busy_timeout: config.busy_timeout,
                 synchronous: config.synchronous,
+                background_checkpoints: config.background_checkpoints,
             },
         )?;
         Ok(Runs {

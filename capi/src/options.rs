@@ -36,10 +36,10 @@ pub enum runs_synchronous {
 }
 
 /// Makes options holding the defaults: busy timeout 5 s, synchronous
-/// normal, no base directory, no protected refs, lease 60 s, kill with
-/// SIGKILL, no grace, kill timeout 10 s, the Docker runtime found through
-/// `DOCKER_HOST` or the default socket. Writes them to `*out`; free them
-/// with `runs_options_free`.
+/// normal, background checkpoints, no base directory, no protected refs,
+/// lease 60 s, kill with SIGKILL, no grace, kill timeout 10 s, the Docker
+/// runtime found through `DOCKER_HOST` or the default socket. Writes them
+/// to `*out`; free them with `runs_options_free`.
 ///
 /// # Safety
 /// `out` is NULL or writable.
@@ -150,6 +150,31 @@ pub unsafe extern "C" fn runs_options_set_synchronous(
             };
             Ok(())
         })
+    }
+}
+
+/// Sets where the write-ahead log is copied into the database. With `true`
+/// (the default), a handle that has committed 100 times does it on a thread
+/// of its own; with `false`, inside the commit that fills the log, as SQLite
+/// does by default (that commit then waits for the copy and its fsyncs).
+///
+/// # Safety
+/// `options` is NULL or live options not used by another thread meanwhile.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn runs_options_set_background_checkpoints(
+    options: *mut runs_options,
+    enabled: bool,
+) -> runs_status {
+    // SAFETY: the caller's contract.
+    unsafe {
+        set(
+            "runs_options_set_background_checkpoints",
+            options,
+            |config| {
+                config.background_checkpoints = enabled;
+                Ok(())
+            },
+        )
     }
 }
 

@@ -76,10 +76,27 @@ pub struct LedgerOptions {
           value_name = "LEVEL", value_parser = parse_synchronous)]
     pub synchronous: Synchronous,
 
+    /// Where the write-ahead log is copied into the database: `background`
+    /// (a thread of the handle's own, once it has committed 100 times; one
+    /// command never gets there) or `inline` (inside a commit, as SQLite
+    /// does by default).
+    #[arg(long, global = true, env = "RUNLEDGER_CHECKPOINTS", default_value = "background",
+          value_name = "WHERE", value_parser = parse_checkpoints)]
+    pub checkpoints: Checkpoints,
+
     /// Make `<DIR>/<repo>/<run-id>/{workspace,logs}` for each new run, and
     /// remove them on prune.
     #[arg(long, global = true, env = "RUNLEDGER_BASE_DIR", value_name = "DIR")]
     pub base_dir: Option<PathBuf>,
+}
+
+/// The `--checkpoints` choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpoints {
+    /// On a thread of the handle's own.
+    Background,
+    /// Inside the commit that fills the log.
+    Inline,
 }
 
 /// The `--runtime` choice.
@@ -119,6 +136,7 @@ impl LedgerOptions {
         Config {
             busy_timeout: Duration::from_millis(self.busy_timeout_ms),
             synchronous: self.synchronous,
+            background_checkpoints: self.checkpoints == Checkpoints::Background,
             base_dir: self.base_dir.clone(),
             protected_refs: ProtectedRefs::new(
                 self.protected_refs
@@ -165,15 +183,16 @@ fn parse_runtime(value: &str) -> Result<RuntimeChoice, String> {
 }
 
 fn parse_signal(value: &str) -> Result<String, String> {
-    let valid = !value.is_empty()
-        && value.len() <= 16
-        && value
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '+');
-    if valid {
-        Ok(value.to_owned())
-    } else {
-        Err("expected a signal name such as SIGKILL or SIGTERM, or its number".to_owned())
+    KillConfig::validate_signal(value)
+        .map(|()| value.to_owned())
+        .map_err(|_| "expected a signal name such as SIGKILL or SIGTERM, or its number".to_owned())
+}
+
+fn parse_checkpoints(value: &str) -> Result<Checkpoints, String> {
+    match value {
+        "background" => Ok(Checkpoints::Background),
+        "inline" => Ok(Checkpoints::Inline),
+        _ => Err("expected background or inline".to_owned()),
     }
 }
 

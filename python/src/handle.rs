@@ -201,6 +201,7 @@ impl Runs {
         *,
         busy_timeout = None,
         synchronous = "normal",
+        background_checkpoints = true,
         base_dir = None,
         protected_refs = None,
         lease = None,
@@ -215,6 +216,7 @@ impl Runs {
         path: &Bound<'_, PyAny>,
         busy_timeout: Option<&Bound<'_, PyAny>>,
         synchronous: &str,
+        background_checkpoints: bool,
         base_dir: Option<&Bound<'_, PyAny>>,
         protected_refs: Option<Vec<String>>,
         lease: Option<&Bound<'_, PyAny>>,
@@ -231,6 +233,7 @@ impl Runs {
                 None => defaults.busy_timeout,
             },
             synchronous: synchronous.parse().map_err(|error| to_py_err(py, error))?,
+            background_checkpoints,
             base_dir: base_dir
                 .map(|dir| path_argument("base_dir", dir))
                 .transpose()?,

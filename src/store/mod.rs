@@ -2,6 +2,7 @@
 //! so another backend (PostgreSQL, for forges that outgrow one machine) can
 //! give the same guarantees by implementing the same atomic operations.
 
+mod checkpoint;
 pub(crate) mod schema;
 mod sql;
 mod sqlite;

@@ -17,6 +17,10 @@ pub(crate) const BEGIN_IMMEDIATE: &str = "BEGIN IMMEDIATE";
 /// Ends a write transaction.
 pub(crate) const COMMIT: &str = "COMMIT";
 
+/// Copies the log's pages into the database as far as no reader needs them,
+/// waiting for nobody. Returns one row: busy, log size, pages copied.
+pub(crate) const CHECKPOINT_PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+
 /// One run by id.
 pub(crate) const GET_RUN: &str = concat!("SELECT ", run_columns!(), " FROM runs WHERE id = ?1");
 

@@ -20,6 +20,7 @@ use rusqlite::{
     Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params,
 };
 
+use super::checkpoint::Checkpointer;
 use super::schema::{APPLICATION_ID, LATEST_VERSION, MIGRATIONS};
 use super::{Store, sql};
 use crate::error::{Error, Result};
@@ -79,6 +80,7 @@ impl std::str::FromStr for Synchronous {
 pub(crate) struct SqliteOptions {
     pub busy_timeout: Duration,
     pub synchronous: Synchronous,
+    pub background_checkpoints: bool,
 }
 
 /// Idle read connections kept for reuse; more are opened when needed.
@@ -123,6 +125,17 @@ impl SqliteStore {
         let store_path = path.to_path_buf();
         let mut writer = open_connection(path, &options)?;
         prepare_file(path, &options, &mut writer)?;
+        if options.background_checkpoints {
+            // The writer's commits decide when a checkpoint is due; the hook
+            // owns the checkpoint thread, which stops when the writer closes.
+            let checkpointer = Checkpointer::new({
+                let (path, options) = (store_path.clone(), options.clone());
+                move || open_connection(&path, &options).ok()
+            });
+            writer
+                .wal_hook(Some(checkpointer.into_hook()))
+                .map_err(|err| sqlite_error(path, "open", &options, err))?;
+        }
         Ok(SqliteStore {
             path: store_path,
             options,

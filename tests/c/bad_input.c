@@ -165,6 +165,8 @@ static void null_in_each_pointer_argument_is_refused(runs_handle *ledger,
                  RUNS_STATUS_NULL_ARGUMENT);
     CHECK_STATUS(runs_options_set_synchronous(NULL, 1),
                  RUNS_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(runs_options_set_background_checkpoints(NULL, false),
+                 RUNS_STATUS_NULL_ARGUMENT);
     CHECK_STATUS(runs_options_set_kill_grace_ms(NULL, 1),
                  RUNS_STATUS_NULL_ARGUMENT);
     CHECK_STATUS(runs_options_set_kill_timeout_ms(NULL, 1),
@@ -373,6 +375,7 @@ static void bad_options_are_refused_and_keep_the_old_value(void)
     CHECK_OK(runs_options_set_runtime_record_only(options));
     CHECK_OK(runs_options_set_kill_signal(options, "SIGTERM"));
     CHECK_OK(runs_options_set_kill_grace_ms(options, 500));
+    CHECK_OK(runs_options_set_background_checkpoints(options, false));
     CHECK_STATUS(runs_options_set_synchronous(options, 4),
                  RUNS_STATUS_INVALID_INPUT);
     CHECK_STATUS(runs_options_set_busy_timeout_ms(options, 0),

@@ -86,6 +86,7 @@ def test_a_naive_datetime_is_refused_with_a_message_saying_so(runs: runledger.Ru
         lambda runs: runs.transition("x", "pending", 1),
         lambda runs: runs.list(limit="10"),
         lambda runs: runs.list(limit=True),
+        lambda runs: runledger.Runs(runs.path, background_checkpoints="yes"),
         lambda runs: runs.list(limit=10.0),
         lambda runs: runs.prune(True, 60),
         lambda runs: runs.prune("1", 60),
