@@ -4,7 +4,10 @@
 //!
 //! Three contenders write the same pushes into the same schema:
 //! - `runledger`: the core's create, which supersedes the group's live run
-//!   in one IMMEDIATE transaction on a connection kept open;
+//!   in one IMMEDIATE transaction on a connection kept open (and, in the
+//!   single-process table, `runledger-inline`: the same with the core's
+//!   background checkpoints off, so SQLite checkpoints inside a commit as it
+//!   does for the floor);
 //! - `floor`: a bare one-row INSERT transaction with rusqlite, what any
 //!   ledger on this file must pay for one durable row;
 //! - `original`: the design runledger replaces, the same supersede as
@@ -81,10 +84,15 @@ fn sync_of(name: &str) -> Synchronous {
 }
 
 fn ledger(path: &Path, synchronous: Synchronous) -> Runs {
+    ledger_checkpointing(path, synchronous, true)
+}
+
+fn ledger_checkpointing(path: &Path, synchronous: Synchronous, background: bool) -> Runs {
     Runs::open_with(
         path,
         Config {
             synchronous,
+            background_checkpoints: background,
             runtime: RuntimeConfig::RecordOnly,
             ..Config::default()
         },
@@ -125,6 +133,7 @@ impl Contender {
     fn open(kind: &str, path: &Path, synchronous: Synchronous) -> Contender {
         match kind {
             "runledger" => Contender::Ledger(ledger(path, synchronous)),
+            "runledger-inline" => Contender::Ledger(ledger_checkpointing(path, synchronous, false)),
             "floor" => {
                 // The ledger makes the schema and WAL mode; the floor writes alone.
                 drop(ledger(path, synchronous));
@@ -269,7 +278,7 @@ impl Samples {
 
 fn single(synchronous: Synchronous, count: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let kinds = ["runledger", "floor", "original"];
+    let kinds = ["runledger", "runledger-inline", "floor", "original"];
     let mut contenders: Vec<Contender> = kinds
         .iter()
         .map(|kind| Contender::open(kind, &dir.path().join(format!("{kind}.db")), synchronous))
