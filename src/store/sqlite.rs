@@ -230,11 +230,15 @@ thread_local! {
 /// A write here holds the lock for tens of microseconds. SQLite's own
 /// timeout handler sleeps 1, 2, 5, 10... up to 100 ms between tries, so a
 /// waiter that has tried a few times sleeps long after the lock is free.
-/// Sleeping much less is no better on a small machine: waiters that wake
-/// every few dozen microseconds take the CPU from the writer holding the
-/// lock (measured with 8 processes on 2 cores, 20 µs sleeps kept 0.6 of
-/// one process's throughput, 1 ms sleeps about 0.8). So every try sleeps
-/// 1 to 2 ms, the jitter keeping waiters from waking in step.
+/// Sleeping much less is worse on a small machine: every waiter that wakes
+/// takes the CPU from the writer holding the lock, and every hand-over
+/// makes the next writer reread the pages the last one changed. Measured
+/// with 8 processes on 2 cores (benches/report, contention mode, 20,000
+/// creates at NORMAL, three runs each): 20 µs sleeps kept 0.6 of one
+/// process's throughput, 1-2 ms sleeps 0.75 (p99 15 ms), 3-6 ms sleeps
+/// 0.89 (p99 5 ms, the longest wait 0.3 s). Sleeping 1 ms on the first
+/// try and 3-6 ms after did no better than 3-6 ms throughout. So every try
+/// sleeps 3 to 6 ms, the jitter keeping waiters from waking in step.
 fn wait_for_lock(attempt: i32) -> bool {
     let now = Instant::now();
     let since = match BUSY_SINCE.get() {
@@ -247,7 +251,7 @@ fn wait_for_lock(attempt: i32) -> bool {
     if now.duration_since(since) >= BUSY_TIMEOUT.get() {
         return false;
     }
-    const BASE_MICROS: u64 = 1000;
+    const BASE_MICROS: u64 = 3000;
     let jitter = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |t| u64::from(t.subsec_micros()) % BASE_MICROS);
