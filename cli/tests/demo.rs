@@ -145,30 +145,30 @@ fn the_demo_counts_match_its_ledger_and_no_container_is_left() {
     }
 }
 
-#[test]
-fn the_demo_runs_on_the_record_only_runtime_and_says_so() {
-    let ledger = Ledger::new();
-
+/// Plays the demo with short runner work on `runtime` into `demo.db`; it
+/// must succeed. Returns what it printed.
+fn short_demo(ledger: &Ledger, runtime: &str) -> String {
     let output = ledger
         .command()
-        .args([
-            "--db",
-            "demo.db",
-            "--runtime",
-            "record-only",
-            "demo",
-            "--work-ms",
-            "1500",
-        ])
+        .args(["--db", "demo.db", "--runtime", runtime])
+        .args(["demo", "--work-ms", "1500"])
         .output()
         .unwrap();
-
     let text = common::stdout(&output);
     assert!(
         output.status.success(),
         "{text}\n{}",
         common::stderr(&output)
     );
+    text
+}
+
+#[test]
+fn the_demo_runs_on_the_record_only_runtime_and_says_so() {
+    let ledger = Ledger::new();
+
+    let text = short_demo(&ledger, "record-only");
+
     assert!(
         text.starts_with("containers: record-only runtime"),
         "{text}"
@@ -184,26 +184,8 @@ fn the_demo_runs_on_the_record_only_runtime_and_says_so() {
 fn without_an_engine_the_demo_falls_back_to_record_only_and_says_so() {
     let ledger = Ledger::new();
 
-    let output = ledger
-        .command()
-        .args([
-            "--db",
-            "demo.db",
-            "--runtime",
-            "unix:///nonexistent/docker.sock",
-            "demo",
-            "--work-ms",
-            "1500",
-        ])
-        .output()
-        .unwrap();
+    let text = short_demo(&ledger, "unix:///nonexistent/docker.sock");
 
-    let text = common::stdout(&output);
-    assert!(
-        output.status.success(),
-        "{text}\n{}",
-        common::stderr(&output)
-    );
     assert!(
         text.starts_with("containers: no Docker engine answered")
             && text.lines().next().unwrap().contains("RECORD-ONLY"),
