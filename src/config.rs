@@ -21,8 +21,10 @@ pub struct Config {
     /// commit in about a hundred that fills the log (SQLite's way, which
     /// makes that commit wait for the copy and its fsyncs). The work and
     /// the files are the same either way. A handle starts the thread only
-    /// after 100 commits, so a short-lived one (a CLI call) never does.
-    /// Default `true`.
+    /// after 100 commits, so a short-lived one (a CLI call) never does; and
+    /// only at synchronous `Off` or `Normal`: where every commit waits for
+    /// an fsync, the checkpoint's fsyncs on another thread would only queue
+    /// with them. Default `true`.
     pub background_checkpoints: bool,
     /// Where run directories are made; `None` makes none. Default `None`.
     pub base_dir: Option<PathBuf>,

@@ -159,7 +159,8 @@ fn hostile_strings_are_stored_and_matched_as_data_never_as_sql() {
     let raw = common::raw(&fixture.db());
     let tables: i64 = raw
         .query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('runs', 'run_history')",
+            "SELECT count(*) FROM sqlite_schema \
+             WHERE type = 'table' AND name IN ('runs', 'run_history')",
             [],
             |row| row.get(0),
         )

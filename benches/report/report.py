@@ -399,7 +399,11 @@ def write_report(saved: dict[str, Any], out: Path) -> str:
     c, cli, about = saved["c"], saved["cli"], saved["machine"]
     images = plots(results, out)
     single = {
-        sync: {r["contender"]: r for r in results if r.get("workload") == "single" and r["sync"] == sync}
+        sync: {
+            r["contender"]: r
+            for r in results
+            if r.get("workload") == "single" and r["sync"] == sync
+        }
         for sync in SYNCS + ["FULL"]
     }
     history = {
@@ -415,14 +419,18 @@ def write_report(saved: dict[str, Any], out: Path) -> str:
     for sync in SYNCS:
         rows = single[sync]
         ratio = rows["runledger"]["ops_per_sec"] / rows["floor"]["ops_per_sec"]
-        targets.append([f"create ≥ 0.5× the floor, {sync}", shown(ratio, 0.5), verdict(ratio, 0.5)])
+        targets.append(
+            [f"create ≥ 0.5× the floor, {sync}", shown(ratio, 0.5), verdict(ratio, 0.5)]
+        )
         ratio = rows["runledger-inline"]["ops_per_sec"] / rows["floor"]["ops_per_sec"]
         targets.append(
             [f"create ≥ 0.5× the floor, both checkpointing inline, {sync}", shown(ratio, 0.5),
              verdict(ratio, 0.5)]  # fmt: skip
         )
     ratio = per_call["floor"] / per_call["create"]
-    targets.append(["create ≥ 0.5× the floor, instructions", shown(ratio, 0.5), verdict(ratio, 0.5)])
+    targets.append(
+        ["create ≥ 0.5× the floor, instructions", shown(ratio, 0.5), verdict(ratio, 0.5)]
+    )
     for sync in SYNCS:
         rows = single[sync]
         python = rows["python runledger"]["ops_per_sec"]
@@ -442,7 +450,9 @@ def write_report(saved: dict[str, Any], out: Path) -> str:
         ratio = eight["wall_ops_per_sec"] / one["wall_ops_per_sec"]
         busy = sum(contention(sync, "runledger", p)["busy"] for p in PROCESSES)
         broken = sum(len(contention(sync, "runledger", p)["violations"]) for p in PROCESSES)
-        targets.append([f"8 processes ≥ 0.9× one, {sync}", shown(ratio, 0.9), verdict(ratio, 0.9)])
+        targets.append(
+            [f"8 processes ≥ 0.9× one, {sync}", shown(ratio, 0.9), verdict(ratio, 0.9)]
+        )
         targets.append(
             [f"zero busy errors and invariants hold, 1–8 processes, {sync}",
              f"{busy} busy, {broken} broken", "met" if busy == 0 and broken == 0 else "**missed**"]
@@ -543,18 +553,22 @@ def write_report(saved: dict[str, Any], out: Path) -> str:
             f"history row and inserts the new run in one IMMEDIATE transaction: four statements "
             f"where the floor runs one, on the same six-index table. At {sync} it ran at "
             f"{create['ops_per_sec'] / floor['ops_per_sec']:.2f}× the floor's throughput and "
-            f"{create['p50_us'] / floor['p50_us']:.2f}× its p50. Part of that is where the "
-            f"write-ahead log is copied back into the database: runledger does it on a thread "
-            f"of the handle's own, while the floor, like every SQLite connection by default, "
-            f"does it inside the commit that fills the log, which then waits for the copy and "
-            f"(above OFF) two fsyncs. With that thread turned off (`background_checkpoints`), "
-            f"runledger ran at "
+            f"{create['p50_us'] / floor['p50_us']:.2f}× its p50. runledger copies the "
+            f"write-ahead log back into the database on a thread of the handle's own, while "
+            f"the floor, like every SQLite connection by default, does it inside the commit "
+            f"that fills the log, which then waits for the copy"
+            + (" and two fsyncs" if sync != "OFF" else " (at OFF, without fsyncs)")
+            + f". With that thread turned off (`background_checkpoints`), runledger ran at "
             f"{rows['runledger-inline']['ops_per_sec'] / floor['ops_per_sec']:.2f}× the floor: "
             f"that is the like-for-like ratio of the work itself, and the instruction counts "
-            f"below, which count the thread's work too, agree. The thread needs a spare core, "
-            f"which this machine has for one process; its fsyncs share the disk with the other "
-            f"contenders' rounds, which is part of the floor's p99 of "
-            f"{floor['p99_us']:,.0f} µs. The original design paid "
+            f"below, which count the thread's work too, agree. "
+            + ("The thread takes the fsyncs off the caller's path, which is where the "
+               "difference comes from; it needs a spare core, which this machine has for one "
+               "process, and its fsyncs share the disk with the other contenders' rounds. "
+               if sync != "OFF" else
+               "Without fsyncs a checkpoint is only a copy, and moving it to another core "
+               "changes little. ")
+            + f"The original design paid "
             f"{rows['original']['p50_us'] / create['p50_us']:.0f}× a create's p50: opening a "
             f"connection per call parses the schema every time and, in WAL mode, closing the "
             f"last connection checkpoints the file. The Python package ran at "
@@ -710,7 +724,8 @@ def write_report(saved: dict[str, Any], out: Path) -> str:
         f"extra instructions are the boundary: reading C strings, copying the result into "
         f"library-owned C strings and freeing them. They are turned into time at the rate "
         f"this machine ran the Rust core's get in its fastest round ({rate:.1f} instructions "
-        f"per ns), a call that like the boundary's copying does no disk work. A CLI call is a whole process: "
+        f"per ns), a call that like the boundary's copying does no disk work. A CLI call is a "
+        f"whole process: "
         f"start-up, opening the file, one create and the checkpoint on close are all in it, "
         f"next to sqlite3's own CLI doing one INSERT.\n"
     )
@@ -797,21 +812,22 @@ def single_notes(rows: dict[str, Any], sync: str) -> str:
         if ratio >= 0.5:
             continue
         notes.append(
-            f"Missed: create{how} ran at {ratio:.2f}× the floor, {1 - ratio / 0.5:.1%} short "
-            f"of 0.5×. The create's four statements cost more CPU than one INSERT (see the "
-            f"instruction counts), and each commit writes more pages to the WAL, so "
-            f"checkpoints come sooner: its p99 was {create['p99_us']:,.0f} µs against the "
-            f"floor's {floor['p99_us']:,.0f} µs."
+            f"Missed: create{how} ran at {shown(ratio, 0.5)} the floor, "
+            f"{1 - ratio / 0.5:.1%} short of 0.5×. The create's four statements cost more CPU "
+            f"than one INSERT (see the instruction counts), and each commit writes more "
+            f"pages to the WAL, so checkpoints come sooner: its p99 was "
+            f"{create['p99_us']:,.0f} µs against the floor's {floor['p99_us']:,.0f} µs."
         )
     python = rows["python runledger"]["ops_per_sec"]
     careful = python / rows["python careful"]["ops_per_sec"]
     if careful < 1.3:
         notes.append(
-            f"Missed: the Python package ran at {careful:.2f}× the careful sqlite3 version, "
+            f"Missed: the Python package ran at {shown(careful, 1.3)} the careful sqlite3 version, "
             f"{1 - careful / 1.3:.1%} short of 1.3×. Both run the same statements in "
             f"SQLite; what the package saves is the careful version's Python-level work "
             f"(five execute calls with their parameter binding and row fetching), which by "
-            f"p50 came to {rows['python careful']['p50_us'] - rows['python runledger']['p50_us']:.0f}"
+            f"p50 came to "
+            f"{rows['python careful']['p50_us'] - rows['python runledger']['p50_us']:.0f}"
             f" µs of its {rows['python careful']['p50_us']:.0f} µs. The rest of both calls is "
             f"SQLite's own work on the same rows, which no binding can remove."
         )
@@ -847,7 +863,8 @@ def contention_notes(sync: str, contention: Any) -> str:
         f"the same 1,000 refs; throughput is timed from the first call of any process to the "
         f"last, process start-up excluded. Each row ran {CONTENTION_REPEATS} time(s), "
         f"interleaved with the others; the table shows the repetition of median throughput, "
-        f"and busy errors, other errors and broken invariants summed over all. Writers on one SQLite file take turns on its write "
+        f"and busy errors, other errors and broken invariants summed over all. Writers on "
+        f"one SQLite file take turns on its write "
         f"lock, so more processes cannot add throughput; what matters is how little the "
         f"hand-over costs. With 8 processes on this machine's {os.cpu_count()} cores, a "
         f"process holding the lock can be descheduled while the others wait, which shows in "
@@ -873,7 +890,8 @@ def contention_notes(sync: str, contention: Any) -> str:
             f"runledger's busy handler sleeps 3–6 ms between tries and never longer, where "
             f"SQLite's own handler, which the floor uses, sleeps longer the more it has "
             f"tried; shorter sleeps (20 µs, 1–2 ms) did worse here, as waking waiters took "
-            f"CPU from the writer. The floor kept {floor_ratio:.2f}×. The ratio in each repetition of this run (8 over 1 "
+            f"CPU from the writer. The floor kept {floor_ratio:.2f}×. The ratio in each "
+            f"repetition of this run (8 over 1 "
             f"process, both sorted and paired): {repeats or 'one run only'}.\n"
         )
     if broken:

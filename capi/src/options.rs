@@ -154,9 +154,10 @@ pub unsafe extern "C" fn runs_options_set_synchronous(
 }
 
 /// Sets where the write-ahead log is copied into the database. With `true`
-/// (the default), a handle that has committed 100 times does it on a thread
-/// of its own; with `false`, inside the commit that fills the log, as SQLite
-/// does by default (that commit then waits for the copy and its fsyncs).
+/// (the default) and synchronous off or normal, a handle that has committed
+/// 100 times does it on a thread of its own; otherwise inside the commit
+/// that fills the log, as SQLite does by default (that commit then waits
+/// for the copy and its fsyncs).
 ///
 /// # Safety
 /// `options` is NULL or live options not used by another thread meanwhile.

@@ -77,9 +77,9 @@ pub struct LedgerOptions {
     pub synchronous: Synchronous,
 
     /// Where the write-ahead log is copied into the database: `background`
-    /// (a thread of the handle's own, once it has committed 100 times; one
-    /// command never gets there) or `inline` (inside a commit, as SQLite
-    /// does by default).
+    /// (a thread of the handle's own, at synchronous off or normal, once it
+    /// has committed 100 times; one command never gets there) or `inline`
+    /// (inside a commit, as SQLite does by default).
     #[arg(long, global = true, env = "RUNLEDGER_CHECKPOINTS", default_value = "background",
           value_name = "WHERE", value_parser = parse_checkpoints)]
     pub checkpoints: Checkpoints,

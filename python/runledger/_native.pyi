@@ -254,9 +254,10 @@ class Runs:
       write lock before ``BusyError``.
     - ``synchronous`` (``"normal"``): ``"off"``, ``"normal"``, ``"full"`` or
       ``"extra"``, SQLite's durability of each commit.
-    - ``background_checkpoints`` (``True``): once the handle has committed
-      100 times, copy the write-ahead log into the database on a thread of
-      the handle's own instead of inside the commit that fills the log.
+    - ``background_checkpoints`` (``True``): at ``synchronous`` off or
+      normal, once the handle has committed 100 times, copy the write-ahead
+      log into the database on a thread of the handle's own instead of
+      inside the commit that fills the log.
     - ``base_dir`` (``None``): where run directories
       ``<base>/<repo>/<run-id>/{workspace,logs}`` are made.
     - ``protected_refs`` (none): ref patterns such as

@@ -125,7 +125,11 @@ impl SqliteStore {
         let store_path = path.to_path_buf();
         let mut writer = open_connection(path, &options)?;
         prepare_file(path, &options, &mut writer)?;
-        if options.background_checkpoints {
+        // At FULL and EXTRA every commit waits for an fsync anyway, and a
+        // checkpoint's fsyncs on another thread only queue with them: one
+        // process's creates ran at 0.7 of their inline throughput so.
+        let commits_sync = matches!(options.synchronous, Synchronous::Full | Synchronous::Extra);
+        if options.background_checkpoints && !commits_sync {
             // The writer's commits decide when a checkpoint is due; the hook
             // owns the checkpoint thread, which stops when the writer closes.
             let checkpointer = Checkpointer::new({
