@@ -197,11 +197,7 @@ fn parse_checkpoints(value: &str) -> Result<Checkpoints, String> {
 }
 
 fn parse_synchronous(value: &str) -> Result<Synchronous, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "off" => Ok(Synchronous::Off),
-        "normal" => Ok(Synchronous::Normal),
-        "full" => Ok(Synchronous::Full),
-        "extra" => Ok(Synchronous::Extra),
-        _ => Err("expected off, normal, full or extra".to_owned()),
-    }
+    value
+        .parse()
+        .map_err(|_| "expected off, normal, full or extra".to_owned())
 }
