@@ -31,16 +31,16 @@ use rusqlite::wal::CheckpointMode;
 use super::sql;
 
 /// The log size, in pages, at which a checkpoint is due: SQLite's default.
-pub(crate) const CHECKPOINT_PAGES: i32 = 1000;
+const CHECKPOINT_PAGES: i32 = 1000;
 
 /// The log size at which a commit checkpoints inline even though the thread
 /// has the job: it fell behind (a slow disk, a starved machine).
-pub(crate) const INLINE_LIMIT_PAGES: i32 = 8 * CHECKPOINT_PAGES;
+const INLINE_LIMIT_PAGES: i32 = 8 * CHECKPOINT_PAGES;
 
 /// Commits a handle makes before it hands checkpoints to a thread. A
 /// handle that writes this often is a long-lived one; a CLI call never
 /// gets there and never pays for a thread.
-pub(crate) const HAND_OFF_AFTER_COMMITS: u32 = 100;
+const HAND_OFF_AFTER_COMMITS: u32 = 100;
 
 /// What a commit does about the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,21 +105,14 @@ impl Shared {
     }
 }
 
-/// The checkpoint thread of one handle, started when first needed.
+/// The checkpoint thread of one handle, started when first needed. Owned
+/// by the writer connection's hook, so only one commit at a time uses it.
 pub(crate) struct Checkpointer {
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    thread: Option<JoinHandle<()>>,
     /// The process that may start and join the thread: after a fork the
     /// child has no such thread, and joining it would wait forever.
     pid: u32,
-}
-
-impl std::fmt::Debug for Checkpointer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Checkpointer")
-            .field("state", &*self.shared.lock())
-            .finish_non_exhaustive()
-    }
 }
 
 impl Checkpointer {
@@ -131,7 +124,7 @@ impl Checkpointer {
                 wake: Condvar::new(),
                 connect: Box::new(connect),
             }),
-            thread: Mutex::new(None),
+            thread: None,
             pid: std::process::id(),
         }
     }
@@ -141,7 +134,7 @@ impl Checkpointer {
     /// automatic checkpoint, and owns the checkpointer: the thread stops
     /// when the connection closes and drops the hook.
     pub(crate) fn into_hook(self) -> impl FnMut(&mut Wal, i32) -> rusqlite::Result<()> + Send {
-        let checkpointer = self;
+        let mut checkpointer = self;
         let mut pacing = Pacing::default();
         move |wal, pages| {
             let inline = match pacing.after_commit(pages) {
@@ -160,23 +153,21 @@ impl Checkpointer {
 
     /// Asks the thread for a checkpoint, starting it if needed. False when
     /// no thread can run here (then the caller checkpoints inline).
-    fn request(&self) -> bool {
+    fn request(&mut self) -> bool {
         if std::process::id() != self.pid {
             return false;
         }
-        let mut thread = self.thread.lock().unwrap_or_else(PoisonError::into_inner);
-        if thread.is_none() {
+        if self.thread.is_none() {
             let shared = Arc::clone(&self.shared);
             let spawned = std::thread::Builder::new()
                 // Linux keeps 15 bytes of a thread name: short enough to show whole.
                 .name("runledger-ckpt".to_owned())
                 .spawn(move || run(&shared));
             match spawned {
-                Ok(handle) => *thread = Some(handle),
+                Ok(handle) => self.thread = Some(handle),
                 Err(_) => return false,
             }
         }
-        drop(thread);
         self.shared.lock().due = true;
         self.shared.wake.notify_one();
         true
@@ -187,12 +178,7 @@ impl Drop for Checkpointer {
     fn drop(&mut self) {
         self.shared.lock().stopping = true;
         self.shared.wake.notify_one();
-        let thread = self
-            .thread
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(thread) = thread {
+        if let Some(thread) = self.thread.take() {
             if std::process::id() == self.pid {
                 // At most one checkpoint under way, which ends on its own.
                 let _ = thread.join();
